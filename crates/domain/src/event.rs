@@ -1,0 +1,332 @@
+//! Events: every change to xinfang is one event in a hash-chained, append-only log.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{DomainPath, EvaluationTarget, LegalRoute, Outcome, Purpose, Rating};
+use crate::ids::{MatterId, OrderId, RegionCode, UnitId, UserId};
+use crate::org::{Region, Unit};
+use crate::petition::Contact;
+use crate::workflow::{ReviewDecision, ReviewStage};
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: UserId,
+    pub unit: UnitId,
+}
+
+/// What happened. The serialized form (tagged by `kind`) is the event's payload in the log, so renaming a
+/// variant or field is a data migration, not a refactoring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    RegionDefined(Region),
+    UnitCreated(Unit),
+    MatterOpened {
+        matter: MatterId,
+        bureau: UnitId,
+        purpose: Purpose,
+        domain: DomainPath,
+        region: RegionCode,
+        summary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_unit: Option<UnitId>,
+        received_on: NaiveDate,
+        triage_due: NaiveDate,
+    },
+    ContactRegistered {
+        contact: Box<Contact>,
+    },
+    /// 转送 or, with a report-back deadline, 交办.
+    Transferred {
+        matter: MatterId,
+        to: UnitId,
+        #[serde(default)]
+        co_handlers: Vec<UnitId>,
+        acceptance_due: NaiveDate,
+        return_due: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        report_back_due: Option<NaiveDate>,
+    },
+    /// 直接受理 by the bureau itself.
+    AcceptedDirectly {
+        matter: MatterId,
+        answer_due: NaiveDate,
+    },
+    /// 不予受理, by the bureau at triage or by the unit at acceptance; a notice goes to the petitioner.
+    NotAccepted {
+        matter: MatterId,
+        reason: String,
+    },
+    /// 导入法定途径 (诉访分离), with a notice telling where and how.
+    RedirectedToLegal {
+        matter: MatterId,
+        route: LegalRoute,
+        reason: String,
+    },
+    /// A unit outside its competence sends the matter back to the bureau for re-routing.
+    ReturnedToBureau {
+        matter: MatterId,
+        reason: String,
+        triage_due: NaiveDate,
+    },
+    Accepted {
+        matter: MatterId,
+        answer_due: NaiveDate,
+    },
+    ExtensionRequested {
+        matter: MatterId,
+        days: u32,
+        reason: String,
+    },
+    ExtensionDecided {
+        matter: MatterId,
+        approved: bool,
+        note: String,
+        answer_due: NaiveDate,
+    },
+    Answered {
+        matter: MatterId,
+        outcome: Outcome,
+        opinion: String,
+        evaluation_due: NaiveDate,
+        review_request_due: NaiveDate,
+    },
+    Evaluated {
+        matter: MatterId,
+        target: EvaluationTarget,
+        rating: Rating,
+        /// 代评: entered by staff on the petitioner's behalf; reported apart.
+        proxy: bool,
+    },
+    ReviewRequested {
+        matter: MatterId,
+        stage: ReviewStage,
+        authority: UnitId,
+        answer_due: NaiveDate,
+    },
+    /// 听证: its days do not count in the review period.
+    HearingHeld {
+        matter: MatterId,
+        stage: ReviewStage,
+        days: u32,
+        answer_due: NaiveDate,
+    },
+    ReviewAnswered {
+        matter: MatterId,
+        stage: ReviewStage,
+        decision: ReviewDecision,
+        opinion: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_request_due: Option<NaiveDate>,
+    },
+    /// 化解: the problem is actually solved, which may come after 办结.
+    Resolved {
+        matter: MatterId,
+        note: String,
+    },
+    SupervisionIssued {
+        matter: MatterId,
+        order: OrderId,
+        to: UnitId,
+        due: NaiveDate,
+        note: String,
+    },
+    SupervisionClosed {
+        matter: MatterId,
+        order: OrderId,
+        note: String,
+    },
+    /// 催办
+    Reminded {
+        matter: MatterId,
+        to: UnitId,
+        note: String,
+    },
+    /// 领导包案
+    LeaderAssigned {
+        matter: MatterId,
+        leader: String,
+        team: Vec<String>,
+        plan: String,
+    },
+    /// 协办 unit added after triage.
+    CoHandlerAdded {
+        matter: MatterId,
+        unit: UnitId,
+    },
+}
+
+/// The aggregate an event belongs to: the organisation, or one matter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Stream<'a> {
+    Org,
+    Matter(&'a MatterId),
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::RegionDefined(_) => "region_defined",
+            EventBody::UnitCreated(_) => "unit_created",
+            EventBody::MatterOpened { .. } => "matter_opened",
+            EventBody::ContactRegistered { .. } => "contact_registered",
+            EventBody::Transferred { .. } => "transferred",
+            EventBody::AcceptedDirectly { .. } => "accepted_directly",
+            EventBody::NotAccepted { .. } => "not_accepted",
+            EventBody::RedirectedToLegal { .. } => "redirected_to_legal",
+            EventBody::ReturnedToBureau { .. } => "returned_to_bureau",
+            EventBody::Accepted { .. } => "accepted",
+            EventBody::ExtensionRequested { .. } => "extension_requested",
+            EventBody::ExtensionDecided { .. } => "extension_decided",
+            EventBody::Answered { .. } => "answered",
+            EventBody::Evaluated { .. } => "evaluated",
+            EventBody::ReviewRequested { .. } => "review_requested",
+            EventBody::HearingHeld { .. } => "hearing_held",
+            EventBody::ReviewAnswered { .. } => "review_answered",
+            EventBody::Resolved { .. } => "resolved",
+            EventBody::SupervisionIssued { .. } => "supervision_issued",
+            EventBody::SupervisionClosed { .. } => "supervision_closed",
+            EventBody::Reminded { .. } => "reminded",
+            EventBody::LeaderAssigned { .. } => "leader_assigned",
+            EventBody::CoHandlerAdded { .. } => "co_handler_added",
+        }
+    }
+
+    pub fn stream(&self) -> Stream<'_> {
+        match self {
+            EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => Stream::Org,
+            EventBody::ContactRegistered { contact } => Stream::Matter(&contact.matter),
+            EventBody::MatterOpened { matter, .. }
+            | EventBody::Transferred { matter, .. }
+            | EventBody::AcceptedDirectly { matter, .. }
+            | EventBody::NotAccepted { matter, .. }
+            | EventBody::RedirectedToLegal { matter, .. }
+            | EventBody::ReturnedToBureau { matter, .. }
+            | EventBody::Accepted { matter, .. }
+            | EventBody::ExtensionRequested { matter, .. }
+            | EventBody::ExtensionDecided { matter, .. }
+            | EventBody::Answered { matter, .. }
+            | EventBody::Evaluated { matter, .. }
+            | EventBody::ReviewRequested { matter, .. }
+            | EventBody::HearingHeld { matter, .. }
+            | EventBody::ReviewAnswered { matter, .. }
+            | EventBody::Resolved { matter, .. }
+            | EventBody::SupervisionIssued { matter, .. }
+            | EventBody::SupervisionClosed { matter, .. }
+            | EventBody::Reminded { matter, .. }
+            | EventBody::LeaderAssigned { matter, .. }
+            | EventBody::CoHandlerAdded { matter, .. } => Stream::Matter(matter),
+        }
+    }
+
+    pub fn matter(&self) -> Option<&MatterId> {
+        match self.stream() {
+            Stream::Matter(m) => Some(m),
+            Stream::Org => None,
+        }
+    }
+}
+
+/// A SHA-256 digest in the chain.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash(pub [u8; 32]);
+
+impl Hash {
+    /// The hash before the first event.
+    pub const GENESIS: Hash = Hash([0; 32]);
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Option<Hash> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).ok()?;
+        Some(Hash(out))
+    }
+}
+
+impl std::fmt::Debug for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hash({})", &self.to_hex()[..12])
+    }
+}
+
+/// The stored form of an event: exactly the fields the chain hash covers. The payload is kept as the
+/// text that was hashed, so verification never depends on how a later release serializes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub kind: String,
+    pub payload: String,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+impl StoredEvent {
+    /// Seal a new event onto the chain after `prev_hash`.
+    pub fn seal(
+        seq: i64,
+        at: DateTime<Utc>,
+        actor: Actor,
+        body: &EventBody,
+        prev_hash: Hash,
+    ) -> Self {
+        // The log keeps milliseconds; truncate now so the sealed event equals its stored copy.
+        let at = DateTime::from_timestamp_millis(at.timestamp_millis()).expect("in range");
+        let payload = serde_json::to_string(body).expect("event bodies always serialize");
+        let kind = body.kind().to_owned();
+        let hash = chain_hash(&prev_hash, seq, at, &actor, &kind, &payload);
+        Self {
+            seq,
+            at,
+            actor,
+            kind,
+            payload,
+            prev_hash,
+            hash,
+        }
+    }
+
+    /// The hash these fields should carry.
+    pub fn expected_hash(&self) -> Hash {
+        chain_hash(
+            &self.prev_hash,
+            self.seq,
+            self.at,
+            &self.actor,
+            &self.kind,
+            &self.payload,
+        )
+    }
+
+    pub fn body(&self) -> Result<EventBody, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+}
+
+/// SHA-256 over the previous hash and length-prefixed fields, so no two field lists share an encoding.
+pub fn chain_hash(
+    prev: &Hash,
+    seq: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    kind: &str,
+    payload: &str,
+) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"xinfang-event-v1");
+    h.update(prev.0);
+    h.update(seq.to_be_bytes());
+    h.update(at.timestamp_millis().to_be_bytes());
+    for field in [actor.user.as_str(), actor.unit.as_str(), kind, payload] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    Hash(h.finalize().into())
+}

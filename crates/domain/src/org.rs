@@ -1,0 +1,193 @@
+//! The organisation model (brief §3): regions and units in a tree. A user of a unit sees that unit's
+//! matters and those of the units below it, never sideways.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Level, RegionCode, UnitId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// 信访部门
+    PetitionBureau,
+    /// 职能部门
+    Department,
+    /// 属地政府 (people's government of a territory)
+    Government,
+    /// 法院、检察院
+    Judicial,
+}
+
+impl UnitKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            UnitKind::PetitionBureau => "信访部门",
+            UnitKind::Department => "职能部门",
+            UnitKind::Government => "属地政府",
+            UnitKind::Judicial => "司法机关",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub code: RegionCode,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: UnitId,
+    pub name: String,
+    pub kind: UnitKind,
+    pub level: Level,
+    pub region: RegionCode,
+    pub parent: Option<UnitId>,
+    /// First-level content domains this unit is competent for (used for routing suggestions).
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+/// The unit tree and region names, as projected from organisation events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Org {
+    units: HashMap<UnitId, Unit>,
+    regions: HashMap<RegionCode, Region>,
+}
+
+impl Org {
+    pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
+        self.units.get(id)
+    }
+
+    pub fn region(&self, code: &RegionCode) -> Option<&Region> {
+        self.regions.get(code)
+    }
+
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values()
+    }
+
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
+        self.regions.values()
+    }
+
+    pub fn insert_unit(&mut self, unit: Unit) {
+        self.units.insert(unit.id.clone(), unit);
+    }
+
+    pub fn insert_region(&mut self, region: Region) {
+        self.regions.insert(region.code.clone(), region);
+    }
+
+    /// Whether `ancestor` is `unit` itself or one of the units above it.
+    pub fn is_same_or_above(&self, ancestor: &UnitId, unit: &UnitId) -> bool {
+        self.chain_up(unit).any(|u| &u.id == ancestor)
+    }
+
+    /// Whether `ancestor` lies strictly above `unit`.
+    pub fn is_above(&self, ancestor: &UnitId, unit: &UnitId) -> bool {
+        ancestor != unit && self.is_same_or_above(ancestor, unit)
+    }
+
+    /// The unit and its ancestors, nearest first. Stops on a cycle rather than looping.
+    pub fn chain_up<'a>(&'a self, unit: &UnitId) -> impl Iterator<Item = &'a Unit> + 'a {
+        let mut next = self.units.get(unit);
+        let mut steps = 0usize;
+        let limit = self.units.len();
+        std::iter::from_fn(move || {
+            let current = next?;
+            steps += 1;
+            next = if steps > limit {
+                None
+            } else {
+                current.parent.as_ref().and_then(|p| self.units.get(p))
+            };
+            Some(current)
+        })
+    }
+
+    /// The petition bureau responsible for a unit: the unit itself if it is one, else the nearest bureau
+    /// at or above its level.
+    pub fn bureau_for(&self, unit: &UnitId) -> Option<&Unit> {
+        let start = self.units.get(unit)?;
+        if start.kind == UnitKind::PetitionBureau {
+            return Some(start);
+        }
+        self.units
+            .values()
+            .filter(|u| u.kind == UnitKind::PetitionBureau && start.region.is_within(&u.region))
+            .max_by_key(|u| u.region.as_str().trim_end_matches('0').len())
+    }
+
+    pub fn children<'a>(&'a self, parent: &'a UnitId) -> impl Iterator<Item = &'a Unit> + 'a {
+        self.units
+            .values()
+            .filter(move |u| u.parent.as_ref() == Some(parent))
+    }
+}
+
+/// Changes to the organisation. Only administrators make them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum OrgCommand {
+    DefineRegion(Region),
+    CreateUnit(Unit),
+}
+
+impl Org {
+    /// The events an organisation command causes, or why not.
+    pub fn decide(
+        &self,
+        command: &OrgCommand,
+        principal: &crate::workflow::Principal,
+    ) -> Result<Vec<crate::event::EventBody>, crate::error::WorkflowError> {
+        use crate::error::WorkflowError;
+        use crate::event::EventBody;
+        if !principal.roles.contains(&crate::workflow::Role::Admin) {
+            return Err(WorkflowError::MissingRole {
+                action: "维护组织机构",
+                role: crate::workflow::Role::Admin,
+            });
+        }
+        match command {
+            OrgCommand::DefineRegion(region) => {
+                if region.name.trim().is_empty() {
+                    return Err(WorkflowError::Invalid {
+                        field: "name",
+                        message: "行政区划名称不能为空".into(),
+                    });
+                }
+                Ok(vec![EventBody::RegionDefined(region.clone())])
+            }
+            OrgCommand::CreateUnit(unit) => {
+                if self.units.contains_key(&unit.id) {
+                    return Err(WorkflowError::Org(format!("单位编号 {} 已存在", unit.id)));
+                }
+                if unit.name.trim().is_empty() {
+                    return Err(WorkflowError::Invalid {
+                        field: "name",
+                        message: "单位名称不能为空".into(),
+                    });
+                }
+                if let Some(parent) = &unit.parent
+                    && !self.units.contains_key(parent)
+                {
+                    return Err(WorkflowError::UnknownUnit(parent.clone()));
+                }
+                Ok(vec![EventBody::UnitCreated(unit.clone())])
+            }
+        }
+    }
+
+    /// Fold an organisation event; other events leave the organisation as it is.
+    pub fn apply(&mut self, body: &crate::event::EventBody) {
+        match body {
+            crate::event::EventBody::RegionDefined(r) => self.insert_region(r.clone()),
+            crate::event::EventBody::UnitCreated(u) => self.insert_unit(u.clone()),
+            _ => {}
+        }
+    }
+}

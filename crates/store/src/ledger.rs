@@ -1,0 +1,256 @@
+//! The workflow API over storage: decide with the domain, seal the events onto the chain, fold them into
+//! the projections, all in one transaction. Every writer in xinfang (server, CLI, import, demo) goes
+//! through here.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Mutex;
+use xinfang_domain::calendar::Calendar;
+use xinfang_domain::ids::MatterId;
+use xinfang_domain::org::{Org, OrgCommand};
+use xinfang_domain::rules::Rules;
+use xinfang_domain::{Command, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
+
+use crate::log::{self, Head};
+use crate::projection;
+use crate::{Store, StoreError};
+
+/// One change someone asks for.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Matter(Command),
+    Org(OrgCommand),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The workflow refused: nothing was written.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LedgerError {
+    fn from(e: sqlx::Error) -> Self {
+        LedgerError::Store(e.into())
+    }
+}
+
+/// What this process remembers between transactions. It is valid only while the chain head is where this
+/// process left it; a write by anyone else moves the head and empties it.
+struct Cache {
+    head_seq: i64,
+    org_seq: i64,
+    org: Org,
+    matters: HashMap<MatterId, Matter>,
+}
+
+/// Beyond this many cached matters the cache starts over, bounding memory.
+const MAX_CACHED_MATTERS: usize = 400_000;
+
+#[derive(Clone)]
+pub struct Ledger {
+    store: Store,
+    rules: Arc<Rules>,
+    calendar: Arc<Calendar>,
+    cache: Arc<Mutex<Cache>>,
+}
+
+impl Ledger {
+    pub fn new(store: Store, rules: Rules, calendar: Calendar) -> Self {
+        Self {
+            store,
+            rules: Arc::new(rules),
+            calendar: Arc::new(calendar),
+            cache: Arc::new(Mutex::new(Cache {
+                head_seq: -1,
+                org_seq: -1,
+                org: Org::default(),
+                matters: HashMap::new(),
+            })),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// Carry out one change in its own transaction.
+    pub async fn execute(
+        &self,
+        principal: &Principal,
+        at: DateTime<Utc>,
+        change: Change,
+    ) -> Result<Vec<StoredEvent>, LedgerError> {
+        let mut results = self
+            .execute_batch(vec![(principal.clone(), at, change)])
+            .await?;
+        Ok(results.pop().expect("one result per change")?)
+    }
+
+    /// Carry out many changes in one transaction, in order (for import and demo data). A change the
+    /// workflow refuses writes nothing and reports its error in its slot; the others commit together.
+    /// A storage failure writes nothing at all.
+    pub async fn execute_batch(
+        &self,
+        changes: Vec<(Principal, DateTime<Utc>, Change)>,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
+        let mut cache = self.cache.lock().await;
+        let outcome = self.write(&mut cache, changes).await;
+        if outcome.is_err() {
+            // The cache may hold state that never committed.
+            cache.head_seq = -1;
+            cache.org_seq = -1;
+            cache.matters.clear();
+        }
+        outcome
+    }
+
+    async fn write(
+        &self,
+        cache: &mut Cache,
+        changes: Vec<(Principal, DateTime<Utc>, Change)>,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
+        let mut tx = self.store.pool.begin().await?;
+        let mut head = log::lock_head(&mut tx).await?;
+        if cache.head_seq != head.seq || cache.matters.len() > MAX_CACHED_MATTERS {
+            cache.matters.clear();
+        }
+        if cache.org_seq != head.org_seq {
+            cache.org = projection::load_org(&mut tx).await?;
+            cache.org_seq = head.org_seq;
+        }
+
+        let mut sealed: Vec<(StoredEvent, String)> = Vec::new();
+        let mut touched: HashMap<MatterId, i64> = HashMap::new();
+        let mut new_matters: HashSet<MatterId> = HashSet::new();
+        let mut contacts = Vec::new();
+        let mut org_events = Vec::new();
+        let mut results = Vec::with_capacity(changes.len());
+
+        for (principal, at, change) in changes {
+            let decided = match &change {
+                Change::Org(cmd) => cache.org.decide(cmd, &principal),
+                Change::Matter(cmd) => {
+                    let id = cmd.matter();
+                    if !cache.matters.contains_key(id) && !new_matters.contains(id) {
+                        if let Some(m) = projection::load_matter(&mut tx, id).await? {
+                            cache.matters.insert(id.clone(), m);
+                        }
+                    }
+                    let ctx = Ctx {
+                        principal: &principal,
+                        at,
+                        org: &cache.org,
+                        rules: &self.rules,
+                        calendar: &self.calendar,
+                    };
+                    xinfang_domain::decide(cache.matters.get(id), cmd, &ctx)
+                }
+            };
+            let bodies = match decided {
+                Ok(b) => b,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            let actor = principal.actor();
+            let mut out = Vec::with_capacity(bodies.len());
+            for body in bodies {
+                head.seq += 1;
+                let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
+                head.hash = event.hash;
+                fold(cache, &body, &event, &mut new_matters);
+                match &body {
+                    EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => {
+                        head.org_seq = head.seq;
+                        org_events.push((body.clone(), head.seq));
+                    }
+                    EventBody::ContactRegistered { contact } => {
+                        contacts.push((contact.clone(), head.seq));
+                    }
+                    _ => {}
+                }
+                if let Some(m) = body.matter() {
+                    touched.insert(m.clone(), head.seq);
+                }
+                sealed.push((event.clone(), log::stream_key(&body)));
+                out.push(event);
+            }
+            results.push(Ok(out));
+        }
+
+        if !sealed.is_empty() {
+            log::insert_events(&mut tx, &sealed).await?;
+            let rows: Vec<(&Matter, i64)> = touched
+                .iter()
+                .map(|(id, seq)| (&cache.matters[id], *seq))
+                .collect();
+            projection::upsert_matters(&mut tx, &rows).await?;
+            let contact_rows: Vec<_> = contacts.iter().map(|(c, s)| (&**c, *s)).collect();
+            projection::insert_contacts(&mut tx, &contact_rows).await?;
+            for (body, seq) in &org_events {
+                match body {
+                    EventBody::RegionDefined(r) => {
+                        projection::upsert_region(&mut tx, r, *seq).await?
+                    }
+                    EventBody::UnitCreated(u) => projection::upsert_unit(&mut tx, u, *seq).await?,
+                    _ => {}
+                }
+            }
+            log::write_head(&mut tx, &head).await?;
+        }
+        tx.commit().await?;
+        cache.head_seq = head.seq;
+        cache.org_seq = head.org_seq;
+        Ok(results)
+    }
+
+    /// The current state of a matter.
+    pub async fn matter(&self, id: &MatterId) -> Result<Option<Matter>, StoreError> {
+        let mut conn = self.store.pool.acquire().await?;
+        projection::load_matter(&mut conn, id).await
+    }
+
+    /// The organisation as it stands.
+    pub async fn org(&self) -> Result<Org, StoreError> {
+        let mut conn = self.store.pool.acquire().await?;
+        projection::load_org(&mut conn).await
+    }
+
+    /// The end of the chain: (sequence number, hash).
+    pub async fn head(&self) -> Result<(i64, xinfang_domain::Hash), StoreError> {
+        let mut conn = self.store.pool.acquire().await?;
+        let Head { seq, hash, .. } = log::read_head(&mut conn).await?;
+        Ok((seq, hash))
+    }
+}
+
+/// Apply one new event to the cached state.
+fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent, new: &mut HashSet<MatterId>) {
+    match body {
+        EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => cache.org.apply(body),
+        EventBody::MatterOpened { matter, .. } => {
+            let m = Matter::open(body, event.at).expect("matter_opened opens a matter");
+            cache.matters.insert(matter.clone(), m);
+            new.insert(matter.clone());
+        }
+        _ => {
+            if let Some(m) = body.matter().and_then(|id| cache.matters.get_mut(id)) {
+                m.apply(body, event.at, &event.actor);
+            }
+        }
+    }
+}

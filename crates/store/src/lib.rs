@@ -1,0 +1,33 @@
+//! Storage for xinfang: the hash-chained event log and the projections rebuilt from it, on SQLite (the
+//! embedded default) or PostgreSQL, through one code path (sqlx `Any`). Dialect differences live only in
+//! the per-engine migration folders.
+
+mod db;
+mod ledger;
+mod log;
+mod projection;
+mod verify;
+
+pub use db::{Engine, Store, StoreOptions};
+pub use ledger::{Change, Ledger, LedgerError};
+pub use verify::{Break, VerifyReport};
+
+/// Failures of the storage layer. Messages name what an operator must look at.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("不支持的数据库地址（应以 sqlite: 或 postgres: 开头）：{0}")]
+    UnsupportedUrl(String),
+    #[error("存储的数据已损坏：{0}")]
+    Corrupt(String),
+    #[error("无法创建数据目录 {path}：{source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

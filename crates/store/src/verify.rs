@@ -1,0 +1,244 @@
+//! `xinfang verify`: recompute the hash chain and the projections from the log, and name the first event
+//! where either breaks.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sqlx::Row;
+use xinfang_domain::event::Hash;
+use xinfang_domain::ids::{ContactId, MatterId};
+use xinfang_domain::org::Org;
+use xinfang_domain::petition::Contact;
+use xinfang_domain::{EventBody, Matter};
+
+use crate::log;
+use crate::projection::load_org;
+use crate::{Result, Store, StoreError};
+
+/// Where verification found the first break.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Break {
+    /// The event at fault, when one can be named.
+    pub seq: Option<i64>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub events: i64,
+    pub matters: usize,
+    pub contacts: usize,
+    pub units: usize,
+    pub head_hash: String,
+    pub chain_break: Option<Break>,
+    pub projection_break: Option<Break>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.chain_break.is_none() && self.projection_break.is_none()
+    }
+}
+
+/// The state the log folds to.
+#[derive(Default)]
+pub(crate) struct Folded {
+    pub org: Org,
+    pub matters: HashMap<MatterId, (Matter, i64)>,
+    pub contacts: HashMap<ContactId, (Contact, i64)>,
+}
+
+const PAGE: i64 = 20_000;
+
+impl Store {
+    /// Check the whole chain, then compare every projection row with the fold of the events.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        let mut conn = self.pool.acquire().await?;
+        let mut folded = Folded::default();
+        let mut prev = Hash::GENESIS;
+        let mut last = 0i64;
+        let mut chain_break = None;
+        'pages: loop {
+            let page = log::read_events(&mut conn, last, PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in page {
+                let fail = |reason: String| Break {
+                    seq: Some(e.seq),
+                    reason,
+                };
+                if e.seq != last + 1 {
+                    chain_break = Some(Break {
+                        seq: Some(last + 1),
+                        reason: format!("第 {} 号事件缺失（下一个是第 {} 号）", last + 1, e.seq),
+                    });
+                    break 'pages;
+                }
+                if e.prev_hash != prev {
+                    chain_break = Some(fail(format!(
+                        "第 {} 号事件记录的前序哈希与第 {} 号事件的哈希不一致",
+                        e.seq, last
+                    )));
+                    break 'pages;
+                }
+                if e.expected_hash() != e.hash {
+                    chain_break = Some(fail(format!(
+                        "第 {} 号事件的内容与其哈希不符（事件被改动过）",
+                        e.seq
+                    )));
+                    break 'pages;
+                }
+                let body = match e.body() {
+                    Ok(b) if b.kind() == e.kind => b,
+                    Ok(_) => {
+                        chain_break = Some(fail(format!("第 {} 号事件的类型与内容不符", e.seq)));
+                        break 'pages;
+                    }
+                    Err(err) => {
+                        chain_break = Some(fail(format!("第 {} 号事件无法解析：{err}", e.seq)));
+                        break 'pages;
+                    }
+                };
+                folded.apply(&body, &e);
+                prev = e.hash;
+                last = e.seq;
+            }
+        }
+        let head = log::read_head(&mut conn).await?;
+        if chain_break.is_none() && (head.seq != last || head.hash != prev) {
+            chain_break = Some(Break {
+                seq: Some(head.seq),
+                reason: format!(
+                    "链头记录为第 {} 号事件，但日志的最后一个事件是第 {last} 号",
+                    head.seq
+                ),
+            });
+        }
+        let projection_break = if chain_break.is_none() {
+            compare_projection(&mut conn, &folded).await?
+        } else {
+            None
+        };
+        Ok(VerifyReport {
+            events: last,
+            matters: folded.matters.len(),
+            contacts: folded.contacts.len(),
+            units: folded.org.units().count(),
+            head_hash: prev.to_hex(),
+            chain_break,
+            projection_break,
+        })
+    }
+}
+
+impl Folded {
+    pub(crate) fn apply(&mut self, body: &EventBody, e: &xinfang_domain::StoredEvent) {
+        match body {
+            EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => self.org.apply(body),
+            EventBody::MatterOpened { matter, .. } => {
+                if let Some(m) = Matter::open(body, e.at) {
+                    self.matters.insert(matter.clone(), (m, e.seq));
+                }
+            }
+            _ => {
+                if let EventBody::ContactRegistered { contact } = body {
+                    self.contacts
+                        .insert(contact.draft.id.clone(), ((**contact).clone(), e.seq));
+                }
+                if let Some((m, seq)) = body.matter().and_then(|id| self.matters.get_mut(id)) {
+                    m.apply(body, e.at, &e.actor);
+                    *seq = e.seq;
+                }
+            }
+        }
+    }
+}
+
+async fn compare_projection(
+    conn: &mut sqlx::AnyConnection,
+    folded: &Folded,
+) -> Result<Option<Break>> {
+    let corrupt = |what: String| StoreError::Corrupt(what);
+    let mut breaks: Vec<Break> = Vec::new();
+
+    let rows = sqlx::query("SELECT id, last_seq, state FROM matters")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut seen = 0usize;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let state: String = row.try_get("state")?;
+        let last_seq: i64 = row.try_get("last_seq")?;
+        let stored: Option<Matter> = serde_json::from_str(&state).ok();
+        let expected = MatterId::parse(&id)
+            .ok()
+            .and_then(|m| folded.matters.get(&m));
+        match expected {
+            None => breaks.push(Break {
+                seq: Some(last_seq),
+                reason: format!("投影中的事项 {id} 在事件日志中不存在"),
+            }),
+            Some((m, seq)) => {
+                seen += 1;
+                if stored.as_ref() != Some(m) || last_seq != *seq {
+                    breaks.push(Break {
+                        seq: Some(*seq),
+                        reason: format!(
+                            "事项 {id} 的当前状态与其事件重放的结果不一致（其最后一个事件为第 {seq} 号）"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    if seen < folded.matters.len() {
+        let (id, (_, seq)) = folded
+            .matters
+            .iter()
+            .filter(|(_, (_, seq))| breaks.iter().all(|b| b.seq != Some(*seq)))
+            .min_by_key(|(_, (_, seq))| *seq)
+            .ok_or_else(|| corrupt("事项计数不一致".into()))?;
+        breaks.push(Break {
+            seq: Some(*seq),
+            reason: format!("事项 {id} 在投影中缺失"),
+        });
+    }
+
+    let rows = sqlx::query("SELECT id, seq, data FROM contacts")
+        .fetch_all(&mut *conn)
+        .await?;
+    let contact_rows = rows.len();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let data: String = row.try_get("data")?;
+        let seq: i64 = row.try_get("seq")?;
+        let stored: Option<Contact> = serde_json::from_str(&data).ok();
+        let expected = ContactId::parse(&id)
+            .ok()
+            .and_then(|c| folded.contacts.get(&c));
+        if expected.map(|(c, s)| (Some(c), *s)) != Some((stored.as_ref(), seq)) {
+            breaks.push(Break {
+                seq: Some(expected.map_or(seq, |(_, s)| *s)),
+                reason: format!("件次 {id} 的登记信息与事件日志不一致"),
+            });
+        }
+    }
+    if contact_rows < folded.contacts.len() {
+        breaks.push(Break {
+            seq: None,
+            reason: format!("投影中缺少 {} 个件次", folded.contacts.len() - contact_rows),
+        });
+    }
+
+    let org = load_org(&mut *conn).await?;
+    if org != folded.org {
+        breaks.push(Break {
+            seq: None,
+            reason: "单位或行政区划表与事件日志不一致".into(),
+        });
+    }
+    // The earliest event named wins; breaks that name none come last.
+    breaks.sort_by_key(|b| b.seq.unwrap_or(i64::MAX));
+    Ok(breaks.into_iter().next())
+}
