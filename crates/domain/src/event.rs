@@ -17,10 +17,10 @@ pub struct Actor {
     pub unit: UnitId,
 }
 
-/// What happened. The serialized form (tagged by `kind`) is the event's payload in the log, so renaming a
+/// What happened. The serialized form (tagged by `event`) is the event's payload in the log, so renaming a
 /// variant or field is a data migration, not a refactoring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventBody {
     RegionDefined(Region),
     UnitCreated(Unit),

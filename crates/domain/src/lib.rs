@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod error;
 pub mod event;
+pub mod fixtures;
 pub mod ids;
 pub mod org;
 pub mod petition;
@@ -15,4 +16,4 @@ pub mod workflow;
 
 pub use error::WorkflowError;
 pub use event::{Actor, EventBody, Hash, StoredEvent};
-pub use workflow::{Command, Ctx, Matter, Principal, Role, Status, decide};
+pub use workflow::{Change, Command, Ctx, Matter, Principal, Role, Status, decide};

@@ -127,7 +127,6 @@ pub struct ContactDraft {
 pub struct Contact {
     pub matter: MatterId,
     pub relation: ContactRelation,
-    #[serde(flatten)]
     pub draft: ContactDraft,
     pub registered_by: UnitId,
     pub clerk: UserId,

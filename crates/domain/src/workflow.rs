@@ -468,6 +468,14 @@ impl Command {
     }
 }
 
+/// One change someone asks for: to a matter, or to the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Change {
+    Matter(Command),
+    Org(crate::org::OrgCommand),
+}
+
 /// A contact as the matter keeps it; the full contact is its own record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRef {

@@ -163,3 +163,27 @@ mod tests {
         assert_eq!(super::redact("sqlite://a.db"), "sqlite://a.db");
     }
 }
+
+impl Store {
+    /// Events after `after`, in order, at most `limit`.
+    pub async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<xinfang_domain::StoredEvent>> {
+        let mut conn = self.pool.acquire().await?;
+        crate::log::read_events(&mut conn, after, limit).await
+    }
+
+    /// Insert event rows exactly as given, in one transaction, with no chain check and no projection.
+    /// This is the benchmark's baseline ("a raw batched INSERT of the same rows"), not a way to write.
+    pub async fn insert_raw_events(
+        &self,
+        rows: &[(xinfang_domain::StoredEvent, String)],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        crate::log::insert_events(&mut tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -9,20 +9,13 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use xinfang_domain::calendar::Calendar;
 use xinfang_domain::ids::MatterId;
-use xinfang_domain::org::{Org, OrgCommand};
+use xinfang_domain::org::Org;
 use xinfang_domain::rules::Rules;
-use xinfang_domain::{Command, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
+use xinfang_domain::{Change, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
 
 use crate::log::{self, Head};
 use crate::projection;
 use crate::{Store, StoreError};
-
-/// One change someone asks for.
-#[derive(Debug, Clone)]
-pub enum Change {
-    Matter(Command),
-    Org(OrgCommand),
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -4,13 +4,14 @@
 
 mod db;
 mod ledger;
-mod log;
+pub mod log;
 mod projection;
 mod verify;
 
-pub use db::{Engine, Store, StoreOptions};
-pub use ledger::{Change, Ledger, LedgerError};
-pub use verify::{Break, VerifyReport};
+pub use db::{Engine, SQLITE_FILE, Store, StoreOptions};
+pub use ledger::{Ledger, LedgerError};
+pub use verify::{Break, Summary, VerifyReport};
+pub use xinfang_domain::Change;
 
 /// Failures of the storage layer. Messages name what an operator must look at.
 #[derive(Debug, thiserror::Error)]

@@ -56,7 +56,7 @@ pub(crate) async fn write_head(conn: &mut AnyConnection, head: &Head) -> Result<
     Ok(())
 }
 
-pub(crate) fn stream_key(body: &EventBody) -> String {
+pub fn stream_key(body: &EventBody) -> String {
     match body.stream() {
         Stream::Org => "org".to_owned(),
         Stream::Matter(m) => format!("matter:{m}"),

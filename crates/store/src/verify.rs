@@ -242,3 +242,96 @@ async fn compare_projection(
     breaks.sort_by_key(|b| b.seq.unwrap_or(i64::MAX));
     Ok(breaks.into_iter().next())
 }
+
+/// Counts for an operator's overview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub events: i64,
+    pub matters: i64,
+    pub contacts: i64,
+    pub units: i64,
+    pub by_status: Vec<(String, i64)>,
+    /// Matters whose pending step is past its deadline on `today`.
+    pub overdue: i64,
+}
+
+impl Store {
+    /// Rebuild every projection table from the log, in one transaction.
+    pub async fn rebuild_projections(&self) -> Result<usize> {
+        let mut conn = self.pool.acquire().await?;
+        let mut folded = Folded::default();
+        let mut last = 0i64;
+        loop {
+            let page = log::read_events(&mut conn, last, PAGE).await?;
+            let Some(end) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            for e in &page {
+                let body = e.body().map_err(|err| {
+                    StoreError::Corrupt(format!("第 {} 号事件无法解析：{err}", e.seq))
+                })?;
+                folded.apply(&body, e);
+            }
+            last = end;
+        }
+        drop(conn);
+        let mut tx = self.pool.begin().await?;
+        for table in ["matters", "contacts", "units", "regions"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let matters: Vec<(&Matter, i64)> = folded.matters.values().map(|(m, s)| (m, *s)).collect();
+        crate::projection::upsert_matters(&mut tx, &matters).await?;
+        let contacts: Vec<(&Contact, i64)> =
+            folded.contacts.values().map(|(c, s)| (c, *s)).collect();
+        crate::projection::insert_contacts(&mut tx, &contacts).await?;
+        for r in folded.org.regions() {
+            crate::projection::upsert_region(&mut tx, r, 0).await?;
+        }
+        for u in folded.org.units() {
+            crate::projection::upsert_unit(&mut tx, u, 0).await?;
+        }
+        tx.commit().await?;
+        Ok(matters.len())
+    }
+
+    pub async fn summary(&self, today: chrono::NaiveDate) -> Result<Summary> {
+        let mut conn = self.pool.acquire().await?;
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let events = count("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut *conn)
+            .await?;
+        let matters = count("SELECT COUNT(*) FROM matters")
+            .fetch_one(&mut *conn)
+            .await?;
+        let contacts = count("SELECT COUNT(*) FROM contacts")
+            .fetch_one(&mut *conn)
+            .await?;
+        let units = count("SELECT COUNT(*) FROM units")
+            .fetch_one(&mut *conn)
+            .await?;
+        let by_status = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM matters GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+        .collect::<Result<Vec<_>>>()?;
+        let overdue = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM matters WHERE next_due IS NOT NULL AND next_due < $1",
+        )
+        .bind(today.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Summary {
+            events,
+            matters,
+            contacts,
+            units,
+            by_status,
+            overdue,
+        })
+    }
+}

@@ -1,1 +1,198 @@
-fn main() {}
+//! `xinfang`: the command-line entry point.
+
+mod bench;
+mod config;
+mod demo;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use xinfang_domain::workflow::china_date;
+use xinfang_store::Ledger;
+
+use crate::config::Settings;
+
+#[derive(Parser)]
+#[command(name = "xinfang", version, about = "xinfang 信访事项管理与分析系统")]
+struct Cli {
+    /// Settings file (default: xinfang.toml in the data folder).
+    #[arg(long, global = true, env = "XINFANG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data folder holding the embedded SQLite database (default: ./xinfang-data).
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    /// PostgreSQL URL, instead of the embedded SQLite database.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create the database and a settings file with the default rules.
+    Init,
+    /// Fill a new database with a realistic made-up year of petitions, through the workflow.
+    Demo {
+        /// How many matters to create.
+        #[arg(long, default_value_t = 10_000)]
+        matters: u32,
+        /// Random seed: the same seed and end date give the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Last day of the simulated year (default: today).
+        #[arg(long)]
+        until: Option<NaiveDate>,
+    },
+    /// Recompute the hash chain and the projections and name the first event where either breaks.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the current-state tables from the event log.
+    Rebuild,
+    /// Counts of matters by status and overdue.
+    Status,
+    /// Measure event appends per second against raw batched inserts of the same rows.
+    Bench {
+        /// Matters to register (each brings several events).
+        #[arg(long, default_value_t = 20_000)]
+        matters: u32,
+        /// Rounds of each measurement; medians are reported.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
+    /// Register matters one at a time, printing each acknowledged contact id (for crash tests).
+    #[command(hide = true)]
+    AppendProbe {
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u32,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings::load(
+        cli.config.as_deref(),
+        cli.data.as_deref(),
+        cli.database_url.as_deref(),
+    )?;
+    let runtime = tokio::runtime::Runtime::new().context("无法启动异步运行时")?;
+    runtime.block_on(run(cli.command, settings))
+}
+
+async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Cmd::Init => init(&settings).await,
+        Cmd::Demo {
+            matters,
+            seed,
+            until,
+        } => {
+            let until = until.unwrap_or_else(|| china_date(Utc::now()));
+            demo::run(&settings, matters, seed, until).await
+        }
+        Cmd::Verify { json } => verify(&settings, json).await,
+        Cmd::Rebuild => {
+            let store = settings.open_store().await?;
+            let n = store.rebuild_projections().await?;
+            println!("已根据事件日志重建当前状态：{n} 件信访事项");
+            Ok(())
+        }
+        Cmd::Status => status(&settings).await,
+        Cmd::Bench { matters, rounds } => bench::run(matters, rounds).await,
+        Cmd::AppendProbe { count } => demo::append_probe(&settings, count).await,
+    }
+}
+
+async fn init(settings: &Settings) -> anyhow::Result<()> {
+    let store = settings.open_store().await?;
+    store.close().await;
+    if settings.database_url.is_none() {
+        let file = settings.data.join(config::CONFIG_FILE);
+        if !file.exists() {
+            std::fs::write(&file, config::default_config_file())
+                .with_context(|| format!("无法写入配置文件 {}", file.display()))?;
+            println!("已写入配置文件：{}", file.display());
+        }
+    }
+    println!("数据库已就绪：{}", settings.describe_target());
+    Ok(())
+}
+
+async fn verify(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let store = settings.open_store().await?;
+    let report = store.verify().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "已校验 {} 个事件、{} 件信访事项、{} 个件次、{} 个单位。",
+            report.events, report.matters, report.contacts, report.units
+        );
+        match &report.chain_break {
+            None => println!("哈希链完整，链头 {}", report.head_hash),
+            Some(b) => println!("哈希链断裂：{}", b.reason),
+        }
+        match (&report.chain_break, &report.projection_break) {
+            (Some(_), _) => println!("哈希链断裂，未比对当前状态。"),
+            (None, None) => println!("当前状态与事件重放结果一致。"),
+            (None, Some(b)) => println!("当前状态不一致：{}", b.reason),
+        }
+    }
+    if report.is_intact() {
+        Ok(())
+    } else {
+        let seq = report
+            .chain_break
+            .as_ref()
+            .or(report.projection_break.as_ref())
+            .and_then(|b| b.seq);
+        match seq {
+            Some(seq) => anyhow::bail!("校验失败，问题始于第 {seq} 号事件"),
+            None => anyhow::bail!("校验失败"),
+        }
+    }
+}
+
+async fn status(settings: &Settings) -> anyhow::Result<()> {
+    let store = settings.open_store().await?;
+    let today = china_date(Utc::now());
+    let s = store.summary(today).await?;
+    println!(
+        "{}：{} 个事件，{} 件信访事项，{} 个件次，{} 个单位",
+        settings.describe_target(),
+        s.events,
+        s.matters,
+        s.contacts,
+        s.units
+    );
+    for (status, n) in &s.by_status {
+        let label = xinfang_domain::Status::ALL
+            .iter()
+            .find(|st| st.as_str() == status)
+            .map_or(status.as_str(), |st| st.label());
+        println!("  {label}：{n}");
+    }
+    println!("  已超期（截至 {today}）：{}", s.overdue);
+    Ok(())
+}
+
+/// The ledger over the configured store, with the configured rules and calendar.
+pub async fn open_ledger(settings: &Settings) -> anyhow::Result<Ledger> {
+    let store = settings.open_store().await?;
+    Ok(Ledger::new(
+        store,
+        settings.rules.clone(),
+        settings.calendar()?,
+    ))
+}

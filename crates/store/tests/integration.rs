@@ -1,0 +1,497 @@
+//! The storage suite, run on SQLite and on a real PostgreSQL (a throwaway cluster started by the test
+//! kit, or the server named by XINFANG_TEST_PG_URL).
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use xinfang_domain::calendar::Calendar;
+use xinfang_domain::catalog::{EvaluationTarget, Outcome, Rating};
+use xinfang_domain::fixtures::{self, *};
+use xinfang_domain::ids::{ContactId, MatterId, UnitId};
+use xinfang_domain::petition::ContactRelation;
+use xinfang_domain::rules::Rules;
+use xinfang_domain::workflow::{Filing, ReviewDecision, Triage};
+use xinfang_domain::{Change, Command, Role, Status, WorkflowError};
+use xinfang_store::{Engine, Ledger, LedgerError, Store, StoreOptions};
+
+struct Db {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_dir(dir.path(), &StoreOptions::default())
+        .await
+        .unwrap();
+    Db {
+        store,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Db {
+    let name = xinfang_testkit::unique_name("xf");
+    let url = xinfang_testkit::shared_pg().fresh_database(&name).unwrap();
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    Db { store, _dir: None }
+}
+
+/// Each scenario runs once per engine.
+macro_rules! on_both_engines {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario(super::sqlite().await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$scenario(super::postgres().await).await;
+            }
+        }
+    )*};
+}
+
+on_both_engines!(
+    full_lifecycle_is_recorded_and_verifiable,
+    refused_commands_write_nothing,
+    failed_batch_leaves_nothing_half_written,
+    tampered_event_is_named_by_verify,
+    tampered_projection_is_named_by_verify,
+    two_writers_share_one_chain,
+    repeat_contacts_link_to_the_matter,
+);
+
+fn t0() -> DateTime<Utc> {
+    // 2025-03-03 09:00 Beijing time, a Monday.
+    Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap()
+}
+
+async fn ledger_with_org(store: &Store) -> Ledger {
+    let ledger = Ledger::new(store.clone(), Rules::default(), Calendar::mainland());
+    let setup = fixtures::org_commands()
+        .into_iter()
+        .map(|c| (fixtures::admin(), t0() - Duration::days(30), Change::Org(c)))
+        .collect();
+    for r in ledger.execute_batch(setup).await.unwrap() {
+        r.unwrap();
+    }
+    ledger
+}
+
+fn mid(s: &str) -> MatterId {
+    MatterId::parse(s).unwrap()
+}
+
+async fn run(ledger: &Ledger, who: xinfang_domain::Principal, at: DateTime<Utc>, cmd: Command) {
+    if let Err(e) = ledger.execute(&who, at, Change::Matter(cmd.clone())).await {
+        panic!("{cmd:?} refused: {e}");
+    }
+}
+
+async fn register(ledger: &Ledger, matter: &str, contact: &str, at: DateTime<Utc>) {
+    run(
+        ledger,
+        staff(DISTRICT_BUREAU, Role::Registrar),
+        at,
+        Command::Register {
+            filing: Filing::NewMatter {
+                matter: mid(matter),
+            },
+            contact: Box::new(fixtures::draft(contact, at)),
+        },
+    )
+    .await;
+}
+
+async fn assert_intact(store: &Store) {
+    let report = store.verify().await.unwrap();
+    assert!(report.is_intact(), "verify: {report:?}");
+}
+
+async fn full_lifecycle_is_recorded_and_verifiable(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    let m = mid("XF-1");
+    let day = |n: i64| t0() + Duration::days(n);
+    register(&ledger, "XF-1", "C-1", day(0)).await;
+    run(
+        &ledger,
+        staff(DISTRICT_BUREAU, Role::Dispatcher),
+        day(2),
+        Command::Triage {
+            matter: m.clone(),
+            triage: Triage::Transfer {
+                to: UnitId::parse(DISTRICT_LABOUR).unwrap(),
+                co_handlers: vec![],
+            },
+        },
+    )
+    .await;
+    run(
+        &ledger,
+        staff(DISTRICT_LABOUR, Role::Handler),
+        day(4),
+        Command::Accept { matter: m.clone() },
+    )
+    .await;
+    let accepted = ledger.matter(&m).await.unwrap().unwrap();
+    assert_eq!(accepted.status, Status::Handling);
+    // Accepted 2025-03-07; 60 days later is 2025-05-06, the first working day after the 劳动节 holiday.
+    assert_eq!(accepted.answer_due.unwrap().to_string(), "2025-05-06");
+
+    run(
+        &ledger,
+        staff(DISTRICT_LABOUR, Role::Handler),
+        day(40),
+        Command::RequestExtension {
+            matter: m.clone(),
+            days: 30,
+            reason: "需要协调施工单位".into(),
+        },
+    )
+    .await;
+    run(
+        &ledger,
+        staff(DISTRICT_LABOUR, Role::Leader),
+        day(41),
+        Command::DecideExtension {
+            matter: m.clone(),
+            approve: true,
+            note: "同意".into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        ledger
+            .matter(&m)
+            .await
+            .unwrap()
+            .unwrap()
+            .answer_due
+            .unwrap()
+            .to_string(),
+        "2025-06-05"
+    );
+    run(
+        &ledger,
+        staff(DISTRICT_LABOUR, Role::Handler),
+        day(70),
+        Command::Answer {
+            matter: m.clone(),
+            outcome: Outcome::PartlySupported,
+            opinion: "已督促施工单位支付部分工资".into(),
+        },
+    )
+    .await;
+    for target in EvaluationTarget::BOTH {
+        run(
+            &ledger,
+            petitioner(DISTRICT_BUREAU),
+            day(75),
+            Command::Evaluate {
+                matter: m.clone(),
+                target,
+                rating: Rating::Unsatisfied,
+            },
+        )
+        .await;
+    }
+    run(
+        &ledger,
+        petitioner(DISTRICT_BUREAU),
+        day(80),
+        Command::RequestReview {
+            matter: m.clone(),
+            authority: UnitId::parse(DISTRICT_GOV).unwrap(),
+        },
+    )
+    .await;
+    run(
+        &ledger,
+        staff(DISTRICT_GOV, Role::Handler),
+        day(95),
+        Command::AnswerReview {
+            matter: m.clone(),
+            decision: ReviewDecision::Upheld,
+            opinion: "维持原处理意见".into(),
+        },
+    )
+    .await;
+    run(
+        &ledger,
+        petitioner(DISTRICT_BUREAU),
+        day(100),
+        Command::RequestReview {
+            matter: m.clone(),
+            authority: UnitId::parse(CITY_GOV).unwrap(),
+        },
+    )
+    .await;
+    run(
+        &ledger,
+        staff(CITY_GOV, Role::Handler),
+        day(120),
+        Command::AnswerReview {
+            matter: m.clone(),
+            decision: ReviewDecision::Upheld,
+            opinion: "复核维持".into(),
+        },
+    )
+    .await;
+    let final_state = ledger.matter(&m).await.unwrap().unwrap();
+    assert_eq!(final_state.status, Status::Final);
+    assert_eq!(final_state.reviews.len(), 2);
+    assert_eq!(final_state.evaluations.len(), 2);
+    assert_intact(&db.store).await;
+
+    // The projection is a fold of the log: rebuilt, it is the same.
+    db.store.rebuild_projections().await.unwrap();
+    assert_eq!(ledger.matter(&m).await.unwrap().unwrap(), final_state);
+    assert_intact(&db.store).await;
+}
+
+async fn refused_commands_write_nothing(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    let m = mid("XF-2");
+    register(&ledger, "XF-2", "C-2", t0()).await;
+    let head = ledger.head().await.unwrap();
+
+    // The wrong unit, the wrong state, the wrong role: each refused with its reason, nothing written.
+    let err = ledger
+        .execute(
+            &staff(CITY_HOUSING, Role::Dispatcher),
+            t0(),
+            Change::Matter(Command::Triage {
+                matter: m.clone(),
+                triage: Triage::AcceptDirectly,
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Workflow(WorkflowError::WrongUnit { .. })),
+        "{err}"
+    );
+    let err = ledger
+        .execute(
+            &staff(DISTRICT_LABOUR, Role::Registrar),
+            t0(),
+            Change::Matter(Command::Accept { matter: m.clone() }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LedgerError::Workflow(WorkflowError::MissingRole { .. })
+        ),
+        "{err}"
+    );
+    let err = ledger
+        .execute(
+            &staff(DISTRICT_LABOUR, Role::Handler),
+            t0(),
+            Change::Matter(Command::Accept { matter: m.clone() }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Workflow(WorkflowError::WrongState { .. })),
+        "{err}"
+    );
+    assert_eq!(err.to_string(), "事项当前状态为「待分流」，不能受理");
+    assert_eq!(ledger.head().await.unwrap(), head);
+    assert_eq!(
+        ledger.matter(&m).await.unwrap().unwrap().status,
+        Status::AwaitingTriage
+    );
+    assert_intact(&db.store).await;
+}
+
+async fn failed_batch_leaves_nothing_half_written(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    let head = ledger.head().await.unwrap();
+    // The second registration reuses the first one's contact id in another matter: the database refuses
+    // it, and the whole batch, including the valid first registration, must leave no trace.
+    let reg = |matter: &str| {
+        (
+            staff(DISTRICT_BUREAU, Role::Registrar),
+            t0(),
+            Change::Matter(Command::Register {
+                filing: Filing::NewMatter {
+                    matter: mid(matter),
+                },
+                contact: Box::new(fixtures::draft("C-dup", t0())),
+            }),
+        )
+    };
+    assert!(
+        ledger
+            .execute_batch(vec![reg("XF-A"), reg("XF-B")])
+            .await
+            .is_err()
+    );
+    assert_eq!(ledger.head().await.unwrap(), head);
+    assert!(ledger.matter(&mid("XF-A")).await.unwrap().is_none());
+    assert_intact(&db.store).await;
+    // The ledger recovers: the next write goes on from the same head.
+    register(&ledger, "XF-A", "C-ok", t0()).await;
+    assert_eq!(ledger.head().await.unwrap().0, head.0 + 2);
+    assert_intact(&db.store).await;
+}
+
+async fn tampered_event_is_named_by_verify(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    register(&ledger, "XF-3", "C-3", t0()).await;
+    register(&ledger, "XF-4", "C-4", t0()).await;
+    let (head, _) = ledger.head().await.unwrap();
+    let target = head - 2; // C-3's registration, which holds the amount
+    // The log refuses ordinary updates.
+    let refused = sqlx::query("UPDATE events SET payload = payload WHERE seq = $1")
+        .bind(target)
+        .execute(db.store.pool())
+        .await;
+    assert!(refused.is_err(), "events must be append-only");
+    // Someone with direct access to the database disables that and edits one event.
+    let disable = match db.store.engine() {
+        Engine::Sqlite => "DROP TRIGGER events_no_update",
+        Engine::Postgres => "ALTER TABLE events DISABLE TRIGGER events_no_update",
+    };
+    sqlx::query(disable).execute(db.store.pool()).await.unwrap();
+    sqlx::query("UPDATE events SET payload = replace(payload, '八万元', '八千元') WHERE seq = $1")
+        .bind(target)
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let report = db.store.verify().await.unwrap();
+    let chain_break = report.chain_break.expect("the edit must break the chain");
+    assert_eq!(chain_break.seq, Some(target));
+    assert!(
+        chain_break.reason.contains(&format!("第 {target} 号事件")),
+        "{}",
+        chain_break.reason
+    );
+}
+
+async fn tampered_projection_is_named_by_verify(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    register(&ledger, "XF-5", "C-5", t0()).await;
+    let (head, _) = ledger.head().await.unwrap();
+    sqlx::query("UPDATE matters SET state = replace(state, 'awaiting_triage', 'handling') WHERE id = 'XF-5'")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let report = db.store.verify().await.unwrap();
+    assert!(report.chain_break.is_none());
+    let b = report.projection_break.expect("the edit must be found");
+    assert_eq!(b.seq, Some(head));
+    assert!(b.reason.contains("XF-5"), "{}", b.reason);
+    // Rebuilding from the log repairs it.
+    db.store.rebuild_projections().await.unwrap();
+    assert_intact(&db.store).await;
+}
+
+async fn two_writers_share_one_chain(db: Db) {
+    // Two ledgers stand for two server processes on one database.
+    let first = ledger_with_org(&db.store).await;
+    let second = Ledger::new(db.store.clone(), Rules::default(), Calendar::mainland());
+    let write = |ledger: Ledger, prefix: &'static str| async move {
+        for n in 0..25 {
+            register(
+                &ledger,
+                &format!("{prefix}-{n}"),
+                &format!("{prefix}-C{n}"),
+                t0(),
+            )
+            .await;
+        }
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(write(first.clone(), "A")),
+        tokio::spawn(write(second.clone(), "B"))
+    );
+    a.unwrap();
+    b.unwrap();
+    // Each sees the other's writes: the cache of one is invalidated by the other's commits.
+    run(
+        &second,
+        staff(DISTRICT_BUREAU, Role::Dispatcher),
+        t0() + Duration::days(1),
+        Command::Triage {
+            matter: mid("A-3"),
+            triage: Triage::AcceptDirectly,
+        },
+    )
+    .await;
+    run(
+        &first,
+        staff(DISTRICT_BUREAU, Role::Handler),
+        t0() + Duration::days(2),
+        Command::Answer {
+            matter: mid("A-3"),
+            outcome: Outcome::Supported,
+            opinion: "已支付".into(),
+        },
+    )
+    .await;
+    let report = db.store.verify().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.matters, 50);
+}
+
+async fn repeat_contacts_link_to_the_matter(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    register(&ledger, "XF-6", "C-6", t0()).await;
+    let later = t0() + Duration::days(20);
+    for (contact, relation, bureau) in [
+        ("C-6b", ContactRelation::Repeat, DISTRICT_BUREAU),
+        ("C-6c", ContactRelation::MultiSubmission, CITY_BUREAU),
+    ] {
+        run(
+            &ledger,
+            staff(bureau, Role::Registrar),
+            later,
+            Command::Register {
+                filing: Filing::Existing {
+                    matter: mid("XF-6"),
+                    relation,
+                },
+                contact: Box::new(fixtures::draft(contact, later)),
+            },
+        )
+        .await;
+    }
+    let m = ledger.matter(&mid("XF-6")).await.unwrap().unwrap();
+    let relations: Vec<_> = m.contacts.iter().map(|c| c.relation).collect();
+    assert_eq!(
+        relations,
+        [
+            ContactRelation::First,
+            ContactRelation::Repeat,
+            ContactRelation::MultiSubmission
+        ]
+    );
+    assert_eq!(
+        m.status,
+        Status::AwaitingTriage,
+        "a linked contact does not restart the matter"
+    );
+    // The same contact cannot be registered twice.
+    let err = ledger
+        .execute(
+            &staff(DISTRICT_BUREAU, Role::Registrar),
+            later,
+            Change::Matter(Command::Register {
+                filing: Filing::Existing {
+                    matter: mid("XF-6"),
+                    relation: ContactRelation::Repeat,
+                },
+                contact: Box::new(fixtures::draft("C-6b", later)),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Workflow(WorkflowError::ContactExists(ref c)) if c == &ContactId::parse("C-6b").unwrap())
+    );
+    assert_intact(&db.store).await;
+}

@@ -1,0 +1,120 @@
+//! `xinfang bench`: events appended per second through the workflow ledger on SQLite, beside a raw batched
+//! INSERT of the same rows into the same kind of database, measured in the same run. The machines are
+//! shared and noisy, so rounds alternate and medians are reported.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use xinfang_demo::{Simulation, Step};
+use xinfang_domain::calendar::Calendar;
+use xinfang_domain::rules::Rules;
+use xinfang_store::{Ledger, Store, StoreOptions};
+
+/// Commands per ledger transaction, as `xinfang demo` uses.
+const BATCH: usize = 1_000;
+
+pub async fn run(matters: u32, rounds: u32) -> anyhow::Result<()> {
+    anyhow::ensure!(rounds > 0 && matters > 0, "--matters 与 --rounds 应大于 0");
+    let until = NaiveDate::from_ymd_opt(2026, 6, 30).expect("valid date");
+    let mut sim = Simulation::new(7, matters, until);
+    let mut batches: Vec<Vec<Step>> = Vec::new();
+    loop {
+        let b = sim.next_batch(BATCH);
+        if b.is_empty() {
+            break;
+        }
+        batches.push(b);
+    }
+    let rules = Rules {
+        domains: xinfang_demo::domain_tree(),
+        ..Rules::default()
+    };
+    println!(
+        "xinfang bench：SQLite（WAL，synchronous=FULL），{matters} 件事项的一年演示数据，每轮新建数据库"
+    );
+    println!(
+        "{:>4}  {:>14}  {:>14}  {:>7}",
+        "轮次", "账本 事件/秒", "裸插入 事件/秒", "比值"
+    );
+    let mut ledger_rates = Vec::new();
+    let mut raw_rates = Vec::new();
+    let mut ratios = Vec::new();
+    let mut total_events = 0;
+    for round in 1..=rounds {
+        let dir = tempdir()?;
+        let store = Store::open_dir(dir.path(), &StoreOptions::default()).await?;
+        let ledger = Ledger::new(store.clone(), rules.clone(), Calendar::mainland());
+        let started = Instant::now();
+        let mut per_batch = Vec::with_capacity(batches.len());
+        for batch in &batches {
+            let changes = batch
+                .iter()
+                .cloned()
+                .map(|s| (s.principal, s.at, s.change))
+                .collect();
+            let results = ledger.execute_batch(changes).await?;
+            per_batch.push(
+                results
+                    .iter()
+                    .map(|r| r.as_ref().map_or(0, Vec::len))
+                    .sum::<usize>(),
+            );
+        }
+        let ledger_secs = started.elapsed().as_secs_f64();
+        let events: usize = per_batch.iter().sum();
+        total_events = events;
+
+        // The same rows, grouped into the same transactions, into a fresh database of the same kind.
+        let mut rows = Vec::with_capacity(events);
+        let mut after = 0;
+        loop {
+            let page = store.events_after(after, 50_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in page {
+                let stream = xinfang_store::log::stream_key(&e.body()?);
+                rows.push((e, stream));
+            }
+        }
+        store.close().await;
+        let raw_dir = tempdir()?;
+        let raw = Store::open_dir(raw_dir.path(), &StoreOptions::default()).await?;
+        let started = Instant::now();
+        let mut start = 0;
+        for n in &per_batch {
+            raw.insert_raw_events(&rows[start..start + n]).await?;
+            start += n;
+        }
+        let raw_secs = started.elapsed().as_secs_f64();
+        raw.close().await;
+
+        let ledger_rate = events as f64 / ledger_secs;
+        let raw_rate = events as f64 / raw_secs;
+        println!(
+            "{round:>4}  {ledger_rate:>14.0}  {raw_rate:>14.0}  {:>7.2}",
+            ledger_rate / raw_rate
+        );
+        ledger_rates.push(ledger_rate);
+        raw_rates.push(raw_rate);
+        ratios.push(ledger_rate / raw_rate);
+    }
+    println!(
+        "中位数 {:>12.0}  {:>14.0}  {:>7.2}   （{total_events} 个事件，{} 个事务）",
+        median(&mut ledger_rates),
+        median(&mut raw_rates),
+        median(&mut ratios),
+        batches.len()
+    );
+    Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn tempdir() -> anyhow::Result<tempfile::TempDir> {
+    Ok(tempfile::Builder::new()
+        .prefix("xinfang-bench-")
+        .tempdir()?)
+}
