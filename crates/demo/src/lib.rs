@@ -8,7 +8,7 @@ pub mod people;
 pub mod texts;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use rand::seq::IndexedRandom;
@@ -17,9 +17,13 @@ use rand_chacha::ChaCha8Rng;
 use xinfang_domain::catalog::{
     Channel, DomainPath, DomainTree, EvaluationTarget, LegalRoute, Outcome, Purpose, Rating,
 };
-use xinfang_domain::ids::{ContactId, IdNumber, Level, MatterId, OrderId, Phone, RegionCode, UnitId, UserId};
+use xinfang_domain::ids::{
+    ContactId, IdNumber, Level, MatterId, OrderId, Phone, RegionCode, UnitId, UserId,
+};
 use xinfang_domain::org::{OrgCommand, Region, Unit, UnitKind};
-use xinfang_domain::petition::{ContactDraft, ContactRelation, DeclaredFlags, Location, Petitioner, Target};
+use xinfang_domain::petition::{
+    ContactDraft, ContactRelation, DeclaredFlags, Location, Petitioner, Target,
+};
 use xinfang_domain::workflow::{Filing, ReviewDecision, Triage};
 use xinfang_domain::{Change, Command, Principal, Role};
 
@@ -109,7 +113,8 @@ fn petitioner_principal(bureau: &str) -> Principal {
 
 /// Beijing time 8:00 is 0:00 UTC.
 fn at(day: NaiveDate, minute_of_day: u32) -> DateTime<Utc> {
-    let naive = day.and_hms_opt(0, 0, 0).expect("midnight") + chrono::Duration::minutes(i64::from(minute_of_day));
+    let naive = day.and_hms_opt(0, 0, 0).expect("midnight")
+        + chrono::Duration::minutes(i64::from(minute_of_day));
     Utc.from_utc_datetime(&naive) - chrono::Duration::hours(8)
 }
 
@@ -144,7 +149,6 @@ struct Plan {
     stage: u8,
     people: Vec<Petitioner>,
     person_count: u32,
-    channel: Channel,
     district: usize,
     received: DateTime<Utc>,
     accepted: Option<NaiveDate>,
@@ -260,9 +264,15 @@ impl Simulation {
         let tree = domain_tree();
         let clusters = (0..(matters / 2000).clamp(2, 12))
             .map(|_| {
-                let domain = *["城乡建设", "劳动和社会保障", "集资融资", "自然资源", "生态环境"]
-                    .choose(&mut rng)
-                    .expect("non-empty");
+                let domain = *[
+                    "城乡建设",
+                    "劳动和社会保障",
+                    "集资融资",
+                    "自然资源",
+                    "生态环境",
+                ]
+                .choose(&mut rng)
+                .expect("non-empty");
                 Cluster {
                     topic: texts::topic(&mut rng, &city, domain),
                     start: first + Days::new(rng.random_range(0..330)),
@@ -293,17 +303,22 @@ impl Simulation {
 
     /// The regions and units of the city, for an administrator to create first.
     fn setup(&self) -> Vec<Step> {
-        let when = at(self.registrations.first().map_or_else(
-            || self.end.date_naive(),
-            |r| r.date_naive() - Days::new(30),
-        ), 60);
+        let when = at(
+            self.registrations
+                .first()
+                .map_or_else(|| self.end.date_naive(), |r| r.date_naive() - Days::new(30)),
+            60,
+        );
         let admin = admin();
         let mut steps = Vec::new();
         let mut define = |code: &str, name: String| {
             steps.push(Step {
                 principal: admin.clone(),
                 at: when,
-                change: Change::Org(OrgCommand::DefineRegion(Region { code: region(code), name })),
+                change: Change::Org(OrgCommand::DefineRegion(Region {
+                    code: region(code),
+                    name,
+                })),
             });
         };
         define(&self.city.province_code, self.city.province_name.clone());
@@ -366,15 +381,23 @@ impl Simulation {
         self.queue.push(Reverse((when, self.tie, idx, action)));
     }
 
-    /// A time `days` days after `from` during office hours (Beijing), at least an hour later.
-    fn later(&mut self, from: DateTime<Utc>, days: u64) -> DateTime<Utc> {
+    /// A time some days (drawn from `days`) after `from` during office hours (Beijing), at least an hour later.
+    fn later(
+        &mut self,
+        from: DateTime<Utc>,
+        days: impl rand::distr::uniform::SampleRange<u64>,
+    ) -> DateTime<Utc> {
+        let days = self.rng.random_range(days);
         let day = (from + chrono::Duration::hours(8)).date_naive() + Days::new(days);
         let candidate = at(day, self.rng.random_range(60..(9 * 60)));
         candidate.max(from + chrono::Duration::hours(1))
     }
 
     fn unit(&self, key: &str) -> &UnitSpec {
-        self.units.iter().find(|u| u.key == key).expect("known unit")
+        self.units
+            .iter()
+            .find(|u| u.key == key)
+            .expect("known unit")
     }
 
     fn bureau_of_district(&self, district: usize) -> String {
@@ -415,10 +438,14 @@ impl Simulation {
     }
 
     fn petitioner(&mut self, district: usize) -> Petitioner {
-        let street = self.rng.random_range(0..self.city.districts[district].streets.len());
-        let community = self
+        let street = self
             .rng
-            .random_range(0..self.city.districts[district].streets[street].communities.len());
+            .random_range(0..self.city.districts[district].streets.len());
+        let community = self.rng.random_range(
+            0..self.city.districts[district].streets[street]
+                .communities
+                .len(),
+        );
         let p = people::person_at(&mut self.rng, &self.city, district, street, community);
         Petitioner {
             name: p.name,
@@ -437,7 +464,13 @@ impl Simulation {
         }
     }
 
-    fn draft(&mut self, idx: usize, received: DateTime<Utc>, text: &PetitionText, channel: Channel) -> ContactDraft {
+    fn draft(
+        &mut self,
+        idx: usize,
+        received: DateTime<Utc>,
+        text: &PetitionText,
+        channel: Channel,
+    ) -> ContactDraft {
         let p = &self.plans[idx];
         let t = &p.topic;
         let street = &self.city.districts[t.district].streets[t.street];
@@ -453,13 +486,23 @@ impl Simulation {
             id: ContactId::parse("pending").expect("valid"),
             channel,
             received_at: received,
-            petitioners: if anonymous { Vec::new() } else { p.people.clone() },
+            petitioners: if anonymous {
+                Vec::new()
+            } else {
+                p.people.clone()
+            },
             person_count: p.person_count,
             location: Location {
                 region: region(&community.code),
-                address: format!("{}{}{}", self.city.districts[t.district].name, street.name, community.name),
+                address: format!(
+                    "{}{}{}",
+                    self.city.districts[t.district].name, street.name, community.name
+                ),
             },
-            target: t.target.as_ref().map(|name| Target { name: name.clone(), unit: None }),
+            target: t.target.as_ref().map(|name| Target {
+                name: name.clone(),
+                unit: None,
+            }),
             purpose,
             domain: self.domain_path(t),
             summary: text.summary.clone(),
@@ -505,7 +548,11 @@ impl Simulation {
         let (person_count, named) = if collective {
             (self.rng.random_range(5..40), self.rng.random_range(1..=5))
         } else {
-            let n = if self.rng.random_bool(0.1) { self.rng.random_range(2..4) } else { 1 };
+            let n = if self.rng.random_bool(0.1) {
+                self.rng.random_range(2..4)
+            } else {
+                1
+            };
             (n, n)
         };
         let anonymous = topic.purpose == texts::Purpose::Accusation && self.rng.random_bool(0.3);
@@ -518,8 +565,25 @@ impl Simulation {
         let text = texts::petition(&mut self.rng, &self.city, &topic, &signer);
         let bureau = match self.rng.random_range(0..100) {
             0..70 => self.bureau_of_district(district),
-            70..97 => self.units.iter().find(|u| u.region_code == self.city.code && u.kind == city::UnitKind::PetitionBureau).expect("city bureau").key.clone(),
-            _ => self.units.iter().find(|u| u.region_code == self.city.province_code && u.kind == city::UnitKind::PetitionBureau).expect("province bureau").key.clone(),
+            70..97 => self
+                .units
+                .iter()
+                .find(|u| {
+                    u.region_code == self.city.code && u.kind == city::UnitKind::PetitionBureau
+                })
+                .expect("city bureau")
+                .key
+                .clone(),
+            _ => self
+                .units
+                .iter()
+                .find(|u| {
+                    u.region_code == self.city.province_code
+                        && u.kind == city::UnitKind::PetitionBureau
+                })
+                .expect("province bureau")
+                .key
+                .clone(),
         };
         let year = day.year();
         let id = MatterId::parse(&format!("XF{year}{:07}", idx + 1)).expect("valid");
@@ -533,7 +597,6 @@ impl Simulation {
             stage: 0,
             people,
             person_count,
-            channel,
             district,
             received,
             accepted: None,
@@ -549,22 +612,27 @@ impl Simulation {
         draft.flags.joint = channel == Channel::Letter && named > 1;
 
         // The rest of this matter's life.
-        let triage_in = if self.rng.random_bool(0.04) { self.rng.random_range(16..25) } else { self.rng.random_range(0..10) };
-        let when = self.later(received, triage_in);
+        let triage_in = if self.rng.random_bool(0.04) {
+            self.rng.random_range(16..25)
+        } else {
+            self.rng.random_range(0..10)
+        };
+        let when = self.later(received, triage_in..=triage_in);
         self.schedule(idx, when, Action::Triage);
         if self.rng.random_bool(0.08) {
-            let when = self.later(received, self.rng.random_range(20..200));
+            let when = self.later(received, 20..200);
             self.schedule(idx, when, Action::RegisterRepeat);
         }
         if self.rng.random_bool(0.03) {
-            let when = self.later(received, self.rng.random_range(1..5));
+            let when = self.later(received, 1..5);
             self.schedule(idx, when, Action::RegisterCopy);
         }
         let registrar = match channel {
             Channel::Online | Channel::Mailbox => petitioner_principal(&bureau),
             _ => principal(&bureau, Role::Registrar),
         };
-        let registered_at = received.max(received + chrono::Duration::minutes(self.rng.random_range(0..30)));
+        let registered_at =
+            received.max(received + chrono::Duration::minutes(self.rng.random_range(0..30)));
         Some(Step {
             principal: registrar,
             at: registered_at,
@@ -590,29 +658,72 @@ impl Simulation {
                 let repeat = action == Action::RegisterRepeat;
                 let (text, unit, relation, channel) = if repeat {
                     let months = ((now - self.plans[idx].received).num_days() / 30).max(1) as u32;
-                    let signer = self.plans[idx].people.first().map_or(String::new(), |p| p.name.clone());
+                    let signer = self.plans[idx]
+                        .people
+                        .first()
+                        .map_or(String::new(), |p| p.name.clone());
                     let earlier = self.plans[idx].text.clone();
                     let topic = self.plans[idx].topic.clone();
-                    let text = texts::repeat_petition(&mut self.rng, &self.city, &topic, &signer, &earlier, months);
-                    let channel = *[Channel::Visit, Channel::Online, Channel::Letter, Channel::Phone].choose(&mut self.rng).expect("non-empty");
+                    let text = texts::repeat_petition(
+                        &mut self.rng,
+                        &self.city,
+                        &topic,
+                        &signer,
+                        &earlier,
+                        months,
+                    );
+                    let channel = *[
+                        Channel::Visit,
+                        Channel::Online,
+                        Channel::Letter,
+                        Channel::Phone,
+                    ]
+                    .choose(&mut self.rng)
+                    .expect("non-empty");
                     (text, bureau.clone(), ContactRelation::Repeat, channel)
                 } else {
                     let other = if self.unit(&bureau).level == city::Level::County {
-                        self.units.iter().find(|u| u.region_code == self.city.code && u.kind == city::UnitKind::PetitionBureau).expect("city bureau").key.clone()
+                        self.units
+                            .iter()
+                            .find(|u| {
+                                u.region_code == self.city.code
+                                    && u.kind == city::UnitKind::PetitionBureau
+                            })
+                            .expect("city bureau")
+                            .key
+                            .clone()
                     } else {
                         self.bureau_of_district(self.plans[idx].district)
                     };
                     let office = self.unit(&other).name.clone();
                     let text = texts::copy_to_office(&mut self.rng, &self.plans[idx].text, &office);
-                    (text, other, ContactRelation::MultiSubmission, Channel::Letter)
+                    (
+                        text,
+                        other,
+                        ContactRelation::MultiSubmission,
+                        Channel::Letter,
+                    )
                 };
                 let mut draft = self.draft(idx, now, &text, channel);
                 draft.id = self.next_contact_id();
                 if repeat && channel == Channel::Visit && self.rng.random_bool(0.2) {
                     draft.flags.skip_level = true;
                 }
-                let registrar = if channel == Channel::Online { petitioner_principal(&unit) } else { principal(&unit, Role::Registrar) };
-                Some(step(registrar, Command::Register { filing: Filing::Existing { matter: id, relation }, contact: Box::new(draft) }))
+                let registrar = if channel == Channel::Online {
+                    petitioner_principal(&unit)
+                } else {
+                    principal(&unit, Role::Registrar)
+                };
+                Some(step(
+                    registrar,
+                    Command::Register {
+                        filing: Filing::Existing {
+                            matter: id,
+                            relation,
+                        },
+                        contact: Box::new(draft),
+                    },
+                ))
             }
             Action::Triage => {
                 let domain = self.plans[idx].topic.domain;
@@ -627,7 +738,8 @@ impl Simulation {
                     },
                     10..18 => Triage::AcceptDirectly,
                     _ => {
-                        let to = self.competent_unit(domain, district, city_level && self.rng.random_bool(0.6));
+                        let at_city = city_level && self.rng.random_bool(0.6);
+                        let to = self.competent_unit(domain, district, at_city);
                         let co_handlers = if self.rng.random_bool(0.05) {
                             let street = self.units.iter().filter(|u| u.level == city::Level::Township && u.region_code.starts_with(&self.city.districts[district].code)).map(|u| uid(&u.key)).next();
                             street.into_iter().collect()
@@ -644,9 +756,21 @@ impl Simulation {
                 };
                 match &triage {
                     Triage::Transfer { .. } | Triage::Assign { .. } => {
-                        let next = if self.rng.random_bool(0.03) { Action::Return } else if self.rng.random_bool(0.02) { Action::Decline } else { Action::Accept };
-                        let days = if next == Action::Return { self.rng.random_range(1..4) } else if self.rng.random_bool(0.05) { self.rng.random_range(16..22) } else { self.rng.random_range(0..8) };
-                        let when = self.later(now, days);
+                        let next = if self.rng.random_bool(0.03) {
+                            Action::Return
+                        } else if self.rng.random_bool(0.02) {
+                            Action::Decline
+                        } else {
+                            Action::Accept
+                        };
+                        let days = if next == Action::Return {
+                            self.rng.random_range(1..4)
+                        } else if self.rng.random_bool(0.05) {
+                            self.rng.random_range(16..22)
+                        } else {
+                            self.rng.random_range(0..8)
+                        };
+                        let when = self.later(now, days..=days);
                         self.schedule(idx, when, next);
                     }
                     Triage::AcceptDirectly => {
@@ -656,77 +780,157 @@ impl Simulation {
                     }
                     _ => {}
                 }
-                Some(step(principal(&bureau, Role::Dispatcher), Command::Triage { matter: id, triage }))
+                Some(step(
+                    principal(&bureau, Role::Dispatcher),
+                    Command::Triage { matter: id, triage },
+                ))
             }
             Action::Return => {
                 let handler = self.plans[idx].handler.take().expect("transferred");
-                let when = self.later(now, self.rng.random_range(0..5));
+                let when = self.later(now, 0..5);
                 self.schedule(idx, when, Action::Triage);
-                Some(step(principal(&handler, Role::Handler), Command::ReturnToBureau { matter: id, reason: "该事项不属于本单位职责范围，请重新分流".into() }))
+                Some(step(
+                    principal(&handler, Role::Handler),
+                    Command::ReturnToBureau {
+                        matter: id,
+                        reason: "该事项不属于本单位职责范围，请重新分流".into(),
+                    },
+                ))
             }
             Action::Decline => {
                 let handler = self.plans[idx].handler.clone().expect("transferred");
-                Some(step(principal(&handler, Role::Handler), Command::DeclineAcceptance { matter: id, reason: "信访人已就该事项提起诉讼，依法不予受理".into() }))
+                Some(step(
+                    principal(&handler, Role::Handler),
+                    Command::DeclineAcceptance {
+                        matter: id,
+                        reason: "信访人已就该事项提起诉讼，依法不予受理".into(),
+                    },
+                ))
             }
             Action::Accept => {
                 let handler = self.plans[idx].handler.clone().expect("transferred");
                 self.plans[idx].accepted = Some(today);
                 self.schedule_handling(idx, now);
-                Some(step(principal(&handler, Role::Handler), Command::Accept { matter: id }))
+                Some(step(
+                    principal(&handler, Role::Handler),
+                    Command::Accept { matter: id },
+                ))
             }
             Action::RequestExtension => {
                 let handler = self.plans[idx].handler.clone().expect("accepted");
-                let when = self.later(now, self.rng.random_range(1..4));
+                let when = self.later(now, 1..4);
                 self.schedule(idx, when, Action::DecideExtension);
-                Some(step(principal(&handler, Role::Handler), Command::RequestExtension { matter: id, days: self.rng.random_range(15..=30), reason: "案情复杂，需进一步调查核实并协调相关单位".into() }))
+                Some(step(
+                    principal(&handler, Role::Handler),
+                    Command::RequestExtension {
+                        matter: id,
+                        days: self.rng.random_range(15..=30),
+                        reason: "案情复杂，需进一步调查核实并协调相关单位".into(),
+                    },
+                ))
             }
             Action::DecideExtension => {
                 let handler = self.plans[idx].handler.clone().expect("accepted");
                 let approve = self.rng.random_bool(0.9);
-                Some(step(principal(&handler, Role::Leader), Command::DecideExtension { matter: id, approve, note: if approve { "同意延期".into() } else { "不同意延期，请按期办结".into() } }))
+                Some(step(
+                    principal(&handler, Role::Leader),
+                    Command::DecideExtension {
+                        matter: id,
+                        approve,
+                        note: if approve {
+                            "同意延期".into()
+                        } else {
+                            "不同意延期，请按期办结".into()
+                        },
+                    },
+                ))
             }
             Action::Answer => {
                 let handler = self.plans[idx].handler.clone().expect("accepted");
                 self.plans[idx].answered = Some(today);
                 let outcome = match purpose {
-                    texts::Purpose::Demand => *pick_weighted(&mut self.rng, &[(Outcome::Supported, 35), (Outcome::PartlySupported, 35), (Outcome::NotSupported, 30)]),
-                    texts::Purpose::Suggestion => *pick_weighted(&mut self.rng, &[(Outcome::Adopted, 40), (Outcome::NotAdopted, 60)]),
-                    texts::Purpose::Accusation => *pick_weighted(&mut self.rng, &[(Outcome::Substantiated, 25), (Outcome::PartlySubstantiated, 25), (Outcome::Unsubstantiated, 50)]),
+                    texts::Purpose::Demand => *pick_weighted(
+                        &mut self.rng,
+                        &[
+                            (Outcome::Supported, 35),
+                            (Outcome::PartlySupported, 35),
+                            (Outcome::NotSupported, 30),
+                        ],
+                    ),
+                    texts::Purpose::Suggestion => *pick_weighted(
+                        &mut self.rng,
+                        &[(Outcome::Adopted, 40), (Outcome::NotAdopted, 60)],
+                    ),
+                    texts::Purpose::Accusation => *pick_weighted(
+                        &mut self.rng,
+                        &[
+                            (Outcome::Substantiated, 25),
+                            (Outcome::PartlySubstantiated, 25),
+                            (Outcome::Unsubstantiated, 50),
+                        ],
+                    ),
                     texts::Purpose::Enquiry => Outcome::Explained,
                 };
                 let rated = self.rng.random_bool(0.78);
                 if rated {
                     let first = self.rng.random_range(1..20);
-                    let when = self.later(now, first);
+                    let when = self.later(now, first..=first);
                     self.schedule(idx, when, Action::Evaluate(0));
-                    let when = self.later(now, first + self.rng.random_range(0..5));
+                    let when = self.later(now, first..first + 5);
                     self.schedule(idx, when, Action::Evaluate(1));
                 }
                 if purpose == texts::Purpose::Demand && self.rng.random_bool(0.05) {
-                    let when = self.later(now, self.rng.random_range(22..29));
+                    let when = self.later(now, 22..29);
                     self.schedule(idx, when, Action::RequestReview);
                 }
                 if self.rng.random_bool(0.7) {
-                    let when = self.later(now, self.rng.random_range(0..60));
+                    let when = self.later(now, 0..60);
                     self.schedule(idx, when, Action::Resolve);
                 }
                 let opinion = format!(
                     "经调查核实，{}。根据有关规定，{}。如对本处理意见不服，可自收到本意见书之日起30日内向上一级行政机关申请复查。",
                     self.plans[idx].text.summary.trim_end_matches('。'),
                     match outcome {
-                        Outcome::Supported | Outcome::Adopted | Outcome::Substantiated => "对信访人的合理诉求予以支持，已责成相关单位限期解决",
-                        Outcome::PartlySupported | Outcome::PartlySubstantiated => "对其中有政策依据的部分予以支持，其余部分已向信访人作出解释",
+                        Outcome::Supported | Outcome::Adopted | Outcome::Substantiated =>
+                            "对信访人的合理诉求予以支持，已责成相关单位限期解决",
+                        Outcome::PartlySupported | Outcome::PartlySubstantiated =>
+                            "对其中有政策依据的部分予以支持，其余部分已向信访人作出解释",
                         Outcome::Explained => "已向信访人解答有关政策",
                         _ => "信访人的诉求缺乏政策依据，不予支持，已做好解释疏导工作",
                     }
                 );
-                Some(step(principal(&handler, Role::Handler), Command::Answer { matter: id, outcome, opinion }))
+                Some(step(
+                    principal(&handler, Role::Handler),
+                    Command::Answer {
+                        matter: id,
+                        outcome,
+                        opinion,
+                    },
+                ))
             }
             Action::Evaluate(which) => {
                 let target = EvaluationTarget::BOTH[usize::from(which)];
-                let rating = *pick_weighted(&mut self.rng, &[(Rating::Satisfied, 68), (Rating::BasicallySatisfied, 21), (Rating::Unsatisfied, 11)]);
-                let by = if self.rng.random_bool(0.15) { principal(&bureau, Role::Registrar) } else { petitioner_principal(&bureau) };
-                Some(step(by, Command::Evaluate { matter: id, target, rating }))
+                let rating = *pick_weighted(
+                    &mut self.rng,
+                    &[
+                        (Rating::Satisfied, 68),
+                        (Rating::BasicallySatisfied, 21),
+                        (Rating::Unsatisfied, 11),
+                    ],
+                );
+                let by = if self.rng.random_bool(0.15) {
+                    principal(&bureau, Role::Registrar)
+                } else {
+                    petitioner_principal(&bureau)
+                };
+                Some(step(
+                    by,
+                    Command::Evaluate {
+                        matter: id,
+                        target,
+                        rating,
+                    },
+                ))
             }
             Action::RequestReview => {
                 let below = match self.plans[idx].stage {
@@ -736,42 +940,98 @@ impl Simulation {
                 let authority = self.unit(&below).parent_key.clone()?;
                 self.plans[idx].authority = Some(authority.clone());
                 self.plans[idx].stage += 1;
-                let when = self.later(now, self.rng.random_range(5..29));
+                let when = self.later(now, 5..29);
                 self.schedule(idx, when, Action::AnswerReview);
-                Some(step(petitioner_principal(&bureau), Command::RequestReview { matter: id, authority: uid(&authority) }))
+                Some(step(
+                    petitioner_principal(&bureau),
+                    Command::RequestReview {
+                        matter: id,
+                        authority: uid(&authority),
+                    },
+                ))
             }
             Action::AnswerReview => {
                 let authority = self.plans[idx].authority.clone().expect("requested");
                 if self.plans[idx].stage == 1 && self.rng.random_bool(0.3) {
-                    let when = self.later(now, self.rng.random_range(10..28));
+                    let when = self.later(now, 10..28);
                     self.schedule(idx, when, Action::RequestReview);
                 }
-                let decision = *pick_weighted(&mut self.rng, &[(ReviewDecision::Upheld, 80), (ReviewDecision::Changed, 15), (ReviewDecision::Revoked, 5)]);
-                Some(step(principal(&authority, Role::Handler), Command::AnswerReview { matter: id, decision, opinion: "经复查，原处理意见认定事实清楚，适用政策正确，予以维持。".into() }))
+                let decision = *pick_weighted(
+                    &mut self.rng,
+                    &[
+                        (ReviewDecision::Upheld, 80),
+                        (ReviewDecision::Changed, 15),
+                        (ReviewDecision::Revoked, 5),
+                    ],
+                );
+                Some(step(
+                    principal(&authority, Role::Handler),
+                    Command::AnswerReview {
+                        matter: id,
+                        decision,
+                        opinion: "经复查，原处理意见认定事实清楚，适用政策正确，予以维持。".into(),
+                    },
+                ))
             }
             Action::Resolve => {
                 let handler = self.plans[idx].handler.clone().expect("answered");
-                Some(step(principal(&handler, Role::Handler), Command::Resolve { matter: id, note: "经多次协调，信访人诉求已得到解决，签署息诉罢访承诺".into() }))
+                Some(step(
+                    principal(&handler, Role::Handler),
+                    Command::Resolve {
+                        matter: id,
+                        note: "经多次协调，信访人诉求已得到解决，签署息诉罢访承诺".into(),
+                    },
+                ))
             }
             Action::Supervise => {
                 self.plans[idx].orders += 1;
-                let order = OrderId::parse(&format!("DB-{}-{}", self.plans[idx].id, self.plans[idx].orders)).expect("valid");
-                let when = self.later(now, self.rng.random_range(5..20));
+                let order = OrderId::parse(&format!(
+                    "DB-{}-{}",
+                    self.plans[idx].id, self.plans[idx].orders
+                ))
+                .expect("valid");
+                let when = self.later(now, 5..20);
                 self.schedule(idx, when, Action::CloseSupervision);
-                Some(step(principal(&bureau, Role::Supervisor), Command::IssueSupervision { matter: id, order, days: 10, note: "该事项已超过办理期限，请抓紧办理并报送结果".into() }))
+                Some(step(
+                    principal(&bureau, Role::Supervisor),
+                    Command::IssueSupervision {
+                        matter: id,
+                        order,
+                        days: 10,
+                        note: "该事项已超过办理期限，请抓紧办理并报送结果".into(),
+                    },
+                ))
             }
             Action::CloseSupervision => {
-                let order = OrderId::parse(&format!("DB-{}-{}", self.plans[idx].id, self.plans[idx].orders)).expect("valid");
-                Some(step(principal(&bureau, Role::Supervisor), Command::CloseSupervision { matter: id, order, note: "承办单位已报送办理结果".into() }))
+                let order = OrderId::parse(&format!(
+                    "DB-{}-{}",
+                    self.plans[idx].id, self.plans[idx].orders
+                ))
+                .expect("valid");
+                Some(step(
+                    principal(&bureau, Role::Supervisor),
+                    Command::CloseSupervision {
+                        matter: id,
+                        order,
+                        note: "承办单位已报送办理结果".into(),
+                    },
+                ))
             }
             Action::AssignLeader => {
                 let handler = self.plans[idx].handler.clone().expect("accepted");
-                Some(step(principal(&handler, Role::Leader), Command::AssignLeader {
-                    matter: id,
-                    leader: format!("{}主要负责人", self.unit(&handler).name),
-                    team: vec!["分管负责人".into(), "业务科室负责人".into(), "属地街道负责人".into()],
-                    plan: "一周内召开协调会，一个月内提出化解方案并落实".into(),
-                }))
+                Some(step(
+                    principal(&handler, Role::Leader),
+                    Command::AssignLeader {
+                        matter: id,
+                        leader: format!("{}主要负责人", self.unit(&handler).name),
+                        team: vec![
+                            "分管负责人".into(),
+                            "业务科室负责人".into(),
+                            "属地街道负责人".into(),
+                        ],
+                        plan: "一周内召开协调会，一个月内提出化解方案并落实".into(),
+                    },
+                ))
             }
         }
     }
@@ -780,7 +1040,7 @@ impl Simulation {
     fn schedule_handling(&mut self, idx: usize, accepted: DateTime<Utc>) {
         let extended = self.rng.random_bool(0.07);
         if extended {
-            let when = self.later(accepted, self.rng.random_range(40..55));
+            let when = self.later(accepted, 40..55);
             self.schedule(idx, when, Action::RequestExtension);
         }
         let late = self.rng.random_bool(0.05);
@@ -792,14 +1052,14 @@ impl Simulation {
             self.rng.random_range(7..58)
         };
         if late {
-            let when = self.later(accepted, 61);
+            let when = self.later(accepted, 61..=61);
             self.schedule(idx, when, Action::Supervise);
         }
         if self.plans[idx].person_count >= 5 && self.rng.random_bool(0.3) {
-            let when = self.later(accepted, self.rng.random_range(1..5));
+            let when = self.later(accepted, 1..5);
             self.schedule(idx, when, Action::AssignLeader);
         }
-        let when = self.later(accepted, days);
+        let when = self.later(accepted, days..=days);
         self.schedule(idx, when, Action::Answer);
     }
 }
