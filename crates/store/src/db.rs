@@ -92,6 +92,9 @@ impl Store {
                         )))
                         .await?;
                         conn.execute("PRAGMA busy_timeout = 30000").await?;
+                        // The log's indexes grow with every event; SQLite's default 2 MB page cache
+                        // makes each insert re-read index pages from the OS.
+                        conn.execute("PRAGMA cache_size = -65536").await?;
                     }
                     Ok(())
                 })

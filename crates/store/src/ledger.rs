@@ -14,7 +14,7 @@ use xinfang_domain::rules::Rules;
 use xinfang_domain::{Change, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
 
 use crate::log::{self, Head};
-use crate::projection;
+use crate::projection::{self, ContactRow, MatterRow};
 use crate::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -127,21 +127,31 @@ impl Ledger {
 
         let mut sealed: Vec<(StoredEvent, String)> = Vec::new();
         let mut touched: HashMap<MatterId, i64> = HashMap::new();
-        let mut new_matters: HashSet<MatterId> = HashSet::new();
-        let mut contacts = Vec::new();
+        let mut contact_rows = Vec::new();
         let mut org_events = Vec::new();
-        let mut results = Vec::with_capacity(changes.len());
+        // Per change: how many of `sealed` it produced, or why it was refused.
+        let mut outcomes: Vec<Result<usize, WorkflowError>> = Vec::with_capacity(changes.len());
+
+        // Every matter the batch touches that this process does not hold, read in a few queries.
+        let missing: Vec<&MatterId> = changes
+            .iter()
+            .filter_map(|(_, _, c)| match c {
+                Change::Matter(cmd) => Some(cmd.matter()),
+                Change::Org(_) => None,
+            })
+            .filter(|id| !cache.matters.contains_key(*id))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for m in projection::load_matters(&mut tx, &missing).await? {
+            cache.matters.insert(m.id.clone(), m);
+        }
 
         for (principal, at, change) in changes {
             let decided = match &change {
                 Change::Org(cmd) => cache.org.decide(cmd, &principal),
                 Change::Matter(cmd) => {
                     let id = cmd.matter();
-                    if !cache.matters.contains_key(id) && !new_matters.contains(id) {
-                        if let Some(m) = projection::load_matter(&mut tx, id).await? {
-                            cache.matters.insert(id.clone(), m);
-                        }
-                    }
                     let ctx = Ctx {
                         principal: &principal,
                         at,
@@ -155,44 +165,47 @@ impl Ledger {
             let bodies = match decided {
                 Ok(b) => b,
                 Err(e) => {
-                    results.push(Err(e));
+                    outcomes.push(Err(e));
                     continue;
                 }
             };
+            outcomes.push(Ok(bodies.len()));
             let actor = principal.actor();
-            let mut out = Vec::with_capacity(bodies.len());
             for body in bodies {
                 head.seq += 1;
                 let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
                 head.hash = event.hash;
-                fold(cache, &body, &event, &mut new_matters);
+                fold(cache, &body, &event);
                 match &body {
                     EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => {
                         head.org_seq = head.seq;
-                        org_events.push((body.clone(), head.seq));
                     }
                     EventBody::ContactRegistered { contact } => {
-                        contacts.push((contact.clone(), head.seq));
+                        contact_rows.push(ContactRow::of(contact, head.seq));
                     }
                     _ => {}
                 }
                 if let Some(m) = body.matter() {
                     touched.insert(m.clone(), head.seq);
                 }
-                sealed.push((event.clone(), log::stream_key(&body)));
-                out.push(event);
+                let stream = log::stream_key(&body);
+                if matches!(
+                    body,
+                    EventBody::RegionDefined(_) | EventBody::UnitCreated(_)
+                ) {
+                    org_events.push((body, head.seq));
+                }
+                sealed.push((event, stream));
             }
-            results.push(Ok(out));
         }
 
         if !sealed.is_empty() {
             log::insert_events(&mut tx, &sealed).await?;
-            let rows: Vec<(&Matter, i64)> = touched
+            let rows: Vec<MatterRow> = touched
                 .iter()
-                .map(|(id, seq)| (&cache.matters[id], *seq))
+                .map(|(id, seq)| MatterRow::of(&cache.matters[id], *seq))
                 .collect();
             projection::upsert_matters(&mut tx, &rows).await?;
-            let contact_rows: Vec<_> = contacts.iter().map(|(c, s)| (&**c, *s)).collect();
             projection::insert_contacts(&mut tx, &contact_rows).await?;
             for (body, seq) in &org_events {
                 match body {
@@ -208,6 +221,11 @@ impl Ledger {
         tx.commit().await?;
         cache.head_seq = head.seq;
         cache.org_seq = head.org_seq;
+        let mut events = sealed.into_iter().map(|(e, _)| e);
+        let results = outcomes
+            .into_iter()
+            .map(|o| o.map(|n| events.by_ref().take(n).collect()))
+            .collect();
         Ok(results)
     }
 
@@ -232,13 +250,12 @@ impl Ledger {
 }
 
 /// Apply one new event to the cached state.
-fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent, new: &mut HashSet<MatterId>) {
+fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent) {
     match body {
         EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => cache.org.apply(body),
         EventBody::MatterOpened { matter, .. } => {
             let m = Matter::open(body, event.at).expect("matter_opened opens a matter");
             cache.matters.insert(matter.clone(), m);
-            new.insert(matter.clone());
         }
         _ => {
             if let Some(m) = body.matter().and_then(|id| cache.matters.get_mut(id)) {

@@ -1,14 +1,18 @@
-//! Projection tables: current state, derived from the log and rebuildable from it. They carry the state
-//! as JSON (the exact fold) plus the columns that queries filter on.
+//! Projection tables: current state, derived from the log and rebuildable from it. They hold only what
+//! queries filter and list on; a matter's full state is the fold of its events, and a contact's full
+//! record is the payload of the event that registered it.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use xinfang_domain::Matter;
 use xinfang_domain::ids::MatterId;
 use xinfang_domain::org::{Org, Region, Unit};
 use xinfang_domain::petition::Contact;
+use xinfang_domain::{EventBody, Matter};
 
-use crate::log::multi_row_insert;
+use crate::log::{ROWS_PER_STATEMENT, multi_row_insert};
 use crate::{Result, StoreError};
 
 /// The snake_case tag serde gives a unit enum variant.
@@ -19,65 +23,168 @@ pub(crate) fn tag<T: Serialize>(value: &T) -> String {
     }
 }
 
-const ROWS_PER_STATEMENT: usize = 100;
+/// One row of `matters`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MatterRow {
+    pub id: String,
+    pub status: String,
+    pub bureau: String,
+    pub handler: Option<String>,
+    pub purpose: String,
+    pub domain: String,
+    pub region: String,
+    pub received_on: String,
+    pub next_due: Option<String>,
+    pub opened_ms: i64,
+    pub last_seq: i64,
+    pub summary: String,
+}
 
-pub(crate) async fn upsert_matters(
-    conn: &mut AnyConnection,
-    matters: &[(&Matter, i64)],
-) -> Result<()> {
-    const COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
-                           next_due, opened_ms, last_seq, state";
-    for chunk in matters.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = multi_row_insert("matters", COLUMNS, 12, chunk.len());
+const MATTER_COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
+                              next_due, opened_ms, last_seq, summary";
+
+impl MatterRow {
+    pub fn of(m: &Matter, last_seq: i64) -> Self {
+        Self {
+            id: m.id.as_str().to_owned(),
+            status: m.status.as_str().to_owned(),
+            bureau: m.bureau.as_str().to_owned(),
+            handler: m.handler.as_ref().map(|h| h.as_str().to_owned()),
+            purpose: tag(&m.purpose),
+            domain: m.domain.to_string(),
+            region: m.region.as_str().to_owned(),
+            received_on: m.received_on.to_string(),
+            next_due: m.next_due().map(|d| d.to_string()),
+            opened_ms: m.opened_at.timestamp_millis(),
+            last_seq,
+            summary: m.summary.clone(),
+        }
+    }
+
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            status: r.try_get("status")?,
+            bureau: r.try_get("bureau")?,
+            handler: r.try_get("handler")?,
+            purpose: r.try_get("purpose")?,
+            domain: r.try_get("domain")?,
+            region: r.try_get("region")?,
+            received_on: r.try_get("received_on")?,
+            next_due: r.try_get("next_due")?,
+            opened_ms: r.try_get("opened_ms")?,
+            last_seq: r.try_get("last_seq")?,
+            summary: r.try_get("summary")?,
+        })
+    }
+}
+
+/// One row of `contacts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContactRow {
+    pub id: String,
+    pub matter_id: String,
+    pub channel: String,
+    pub relation: String,
+    pub registered_by: String,
+    pub received_ms: i64,
+    pub person_count: i64,
+    pub seq: i64,
+}
+
+const CONTACT_COLUMNS: &str =
+    "id, matter_id, channel, relation, registered_by, received_ms, person_count, seq";
+
+impl ContactRow {
+    pub fn of(c: &Contact, seq: i64) -> Self {
+        Self {
+            id: c.draft.id.as_str().to_owned(),
+            matter_id: c.matter.as_str().to_owned(),
+            channel: tag(&c.draft.channel),
+            relation: tag(&c.relation),
+            registered_by: c.registered_by.as_str().to_owned(),
+            received_ms: c.draft.received_at.timestamp_millis(),
+            person_count: i64::from(c.draft.person_count),
+            seq,
+        }
+    }
+
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            matter_id: r.try_get("matter_id")?,
+            channel: r.try_get("channel")?,
+            relation: r.try_get("relation")?,
+            registered_by: r.try_get("registered_by")?,
+            received_ms: r.try_get("received_ms")?,
+            person_count: r.try_get("person_count")?,
+            seq: r.try_get("seq")?,
+        })
+    }
+}
+
+pub(crate) async fn upsert_matters(conn: &mut AnyConnection, rows: &[MatterRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = multi_row_insert("matters", MATTER_COLUMNS, 12, chunk.len());
         sql.push_str(
             " ON CONFLICT (id) DO UPDATE SET status = excluded.status, handler = excluded.handler, \
-             next_due = excluded.next_due, last_seq = excluded.last_seq, state = excluded.state",
+             next_due = excluded.next_due, last_seq = excluded.last_seq",
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (m, last_seq) in chunk {
+        for r in chunk {
             q = q
-                .bind(m.id.as_str().to_owned())
-                .bind(m.status.as_str())
-                .bind(m.bureau.as_str().to_owned())
-                .bind(m.handler.as_ref().map(|h| h.as_str().to_owned()))
-                .bind(tag(&m.purpose))
-                .bind(m.domain.to_string())
-                .bind(m.region.as_str().to_owned())
-                .bind(m.received_on.to_string())
-                .bind(m.next_due().map(|d| d.to_string()))
-                .bind(m.opened_at.timestamp_millis())
-                .bind(*last_seq)
-                .bind(serde_json::to_string(m).expect("matters serialize"));
+                .bind(r.id.clone())
+                .bind(r.status.clone())
+                .bind(r.bureau.clone())
+                .bind(r.handler.clone())
+                .bind(r.purpose.clone())
+                .bind(r.domain.clone())
+                .bind(r.region.clone())
+                .bind(r.received_on.clone())
+                .bind(r.next_due.clone())
+                .bind(r.opened_ms)
+                .bind(r.last_seq)
+                .bind(r.summary.clone());
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-pub(crate) async fn insert_contacts(
-    conn: &mut AnyConnection,
-    contacts: &[(&Contact, i64)],
-) -> Result<()> {
-    const COLUMNS: &str =
-        "id, matter_id, channel, relation, registered_by, received_ms, person_count, seq, data";
-    for chunk in contacts.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert("contacts", COLUMNS, 9, chunk.len());
+pub(crate) async fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
+        let sql = multi_row_insert("contacts", CONTACT_COLUMNS, 8, chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (c, seq) in chunk {
+        for r in chunk {
             q = q
-                .bind(c.draft.id.as_str().to_owned())
-                .bind(c.matter.as_str().to_owned())
-                .bind(tag(&c.draft.channel))
-                .bind(tag(&c.relation))
-                .bind(c.registered_by.as_str().to_owned())
-                .bind(c.draft.received_at.timestamp_millis())
-                .bind(i64::from(c.draft.person_count))
-                .bind(*seq)
-                .bind(serde_json::to_string(c).expect("contacts serialize"));
+                .bind(r.id.clone())
+                .bind(r.matter_id.clone())
+                .bind(r.channel.clone())
+                .bind(r.relation.clone())
+                .bind(r.registered_by.clone())
+                .bind(r.received_ms)
+                .bind(r.person_count)
+                .bind(r.seq);
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+pub(crate) async fn matter_rows(conn: &mut AnyConnection) -> Result<Vec<MatterRow>> {
+    let sql = format!("SELECT {MATTER_COLUMNS} FROM matters");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(MatterRow::from_row).collect()
+}
+
+pub(crate) async fn contact_rows(conn: &mut AnyConnection) -> Result<Vec<ContactRow>> {
+    let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(ContactRow::from_row).collect()
 }
 
 pub(crate) async fn upsert_unit(conn: &mut AnyConnection, unit: &Unit, seq: i64) -> Result<()> {
@@ -116,17 +223,45 @@ pub(crate) async fn upsert_region(
     Ok(())
 }
 
+/// The current state of these matters (those that exist): the fold of their events.
+pub(crate) async fn load_matters(
+    conn: &mut AnyConnection,
+    ids: &[&MatterId],
+) -> Result<Vec<Matter>> {
+    let mut states: HashMap<String, Matter> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 8) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT seq, at_ms, actor_user, actor_unit, kind, payload, prev_hash, hash, stream \
+             FROM events WHERE stream IN ({}) ORDER BY seq",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(format!("matter:{id}"));
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            let stream: String = row.try_get("stream")?;
+            let e = crate::log::event_from_row(&row)?;
+            let body: EventBody = e.body().map_err(|err| {
+                StoreError::Corrupt(format!("第 {} 号事件无法解析：{err}", e.seq))
+            })?;
+            match states.get_mut(&stream) {
+                Some(m) => m.apply(&body, e.at, &e.actor),
+                None => {
+                    if let Some(m) = Matter::open(&body, e.at) {
+                        states.insert(stream, m);
+                    }
+                }
+            }
+        }
+    }
+    Ok(states.into_values().collect())
+}
+
+/// A matter's current state: the fold of its events.
 pub(crate) async fn load_matter(conn: &mut AnyConnection, id: &MatterId) -> Result<Option<Matter>> {
-    let row = sqlx::query("SELECT state FROM matters WHERE id = $1")
-        .bind(id.as_str().to_owned())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| {
-        let state: String = r.try_get("state")?;
-        serde_json::from_str(&state)
-            .map_err(|e| StoreError::Corrupt(format!("事项 {id} 的状态无法解析：{e}")))
-    })
-    .transpose()
+    Ok(load_matters(conn, &[id]).await?.pop())
 }
 
 pub(crate) async fn load_org(conn: &mut AnyConnection) -> Result<Org> {

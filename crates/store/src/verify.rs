@@ -12,7 +12,7 @@ use xinfang_domain::petition::Contact;
 use xinfang_domain::{EventBody, Matter};
 
 use crate::log;
-use crate::projection::load_org;
+use crate::projection::{self, ContactRow, MatterRow, load_org};
 use crate::{Result, Store, StoreError};
 
 /// Where verification found the first break.
@@ -159,77 +159,52 @@ async fn compare_projection(
     conn: &mut sqlx::AnyConnection,
     folded: &Folded,
 ) -> Result<Option<Break>> {
-    let corrupt = |what: String| StoreError::Corrupt(what);
     let mut breaks: Vec<Break> = Vec::new();
 
-    let rows = sqlx::query("SELECT id, last_seq, state FROM matters")
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut seen = 0usize;
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        let state: String = row.try_get("state")?;
-        let last_seq: i64 = row.try_get("last_seq")?;
-        let stored: Option<Matter> = serde_json::from_str(&state).ok();
-        let expected = MatterId::parse(&id)
-            .ok()
-            .and_then(|m| folded.matters.get(&m));
-        match expected {
+    let mut expected: HashMap<String, MatterRow> = folded
+        .matters
+        .values()
+        .map(|(m, seq)| (m.id.as_str().to_owned(), MatterRow::of(m, *seq)))
+        .collect();
+    for row in projection::matter_rows(&mut *conn).await? {
+        match expected.remove(&row.id) {
             None => breaks.push(Break {
-                seq: Some(last_seq),
-                reason: format!("投影中的事项 {id} 在事件日志中不存在"),
+                seq: Some(row.last_seq),
+                reason: format!("投影中的事项 {} 在事件日志中不存在", row.id),
             }),
-            Some((m, seq)) => {
-                seen += 1;
-                if stored.as_ref() != Some(m) || last_seq != *seq {
-                    breaks.push(Break {
-                        seq: Some(*seq),
-                        reason: format!(
-                            "事项 {id} 的当前状态与其事件重放的结果不一致（其最后一个事件为第 {seq} 号）"
-                        ),
-                    });
-                }
-            }
+            Some(want) if want != row => breaks.push(Break {
+                seq: Some(want.last_seq),
+                reason: format!(
+                    "事项 {} 的当前状态与其事件重放的结果不一致（其最后一个事件为第 {} 号）",
+                    row.id, want.last_seq
+                ),
+            }),
+            Some(_) => {}
         }
     }
-    if seen < folded.matters.len() {
-        let (id, (_, seq)) = folded
-            .matters
-            .iter()
-            .filter(|(_, (_, seq))| breaks.iter().all(|b| b.seq != Some(*seq)))
-            .min_by_key(|(_, (_, seq))| *seq)
-            .ok_or_else(|| corrupt("事项计数不一致".into()))?;
-        breaks.push(Break {
-            seq: Some(*seq),
-            reason: format!("事项 {id} 在投影中缺失"),
-        });
-    }
+    breaks.extend(expected.into_values().map(|want| Break {
+        seq: Some(want.last_seq),
+        reason: format!("事项 {} 在投影中缺失", want.id),
+    }));
 
-    let rows = sqlx::query("SELECT id, seq, data FROM contacts")
-        .fetch_all(&mut *conn)
-        .await?;
-    let contact_rows = rows.len();
-    for row in rows {
-        let id: String = row.try_get("id")?;
-        let data: String = row.try_get("data")?;
-        let seq: i64 = row.try_get("seq")?;
-        let stored: Option<Contact> = serde_json::from_str(&data).ok();
-        let expected = ContactId::parse(&id)
-            .ok()
-            .and_then(|c| folded.contacts.get(&c));
-        if expected.map(|(c, s)| (Some(c), *s)) != Some((stored.as_ref(), seq)) {
-            breaks.push(Break {
-                seq: Some(expected.map_or(seq, |(_, s)| *s)),
-                reason: format!("件次 {id} 的登记信息与事件日志不一致"),
-            });
+    let mut expected: HashMap<String, ContactRow> = folded
+        .contacts
+        .values()
+        .map(|(c, seq)| (c.draft.id.as_str().to_owned(), ContactRow::of(c, *seq)))
+        .collect();
+    for row in projection::contact_rows(&mut *conn).await? {
+        match expected.remove(&row.id) {
+            Some(want) if want == row => {}
+            want => breaks.push(Break {
+                seq: Some(want.map_or(row.seq, |w| w.seq)),
+                reason: format!("件次 {} 的登记信息与事件日志不一致", row.id),
+            }),
         }
     }
-    if contact_rows < folded.contacts.len() {
-        breaks.push(Break {
-            seq: None,
-            reason: format!("投影中缺少 {} 个件次", folded.contacts.len() - contact_rows),
-        });
-    }
+    breaks.extend(expected.into_values().map(|want| Break {
+        seq: Some(want.seq),
+        reason: format!("件次 {} 在投影中缺失", want.id),
+    }));
 
     let org = load_org(&mut *conn).await?;
     if org != folded.org {
@@ -281,16 +256,23 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let matters: Vec<(&Matter, i64)> = folded.matters.values().map(|(m, s)| (m, *s)).collect();
-        crate::projection::upsert_matters(&mut tx, &matters).await?;
-        let contacts: Vec<(&Contact, i64)> =
-            folded.contacts.values().map(|(c, s)| (c, *s)).collect();
-        crate::projection::insert_contacts(&mut tx, &contacts).await?;
+        let matters: Vec<MatterRow> = folded
+            .matters
+            .values()
+            .map(|(m, s)| MatterRow::of(m, *s))
+            .collect();
+        projection::upsert_matters(&mut tx, &matters).await?;
+        let contacts: Vec<ContactRow> = folded
+            .contacts
+            .values()
+            .map(|(c, s)| ContactRow::of(c, *s))
+            .collect();
+        projection::insert_contacts(&mut tx, &contacts).await?;
         for r in folded.org.regions() {
-            crate::projection::upsert_region(&mut tx, r, 0).await?;
+            projection::upsert_region(&mut tx, r, 0).await?;
         }
         for u in folded.org.units() {
-            crate::projection::upsert_unit(&mut tx, u, 0).await?;
+            projection::upsert_unit(&mut tx, u, 0).await?;
         }
         tx.commit().await?;
         Ok(matters.len())

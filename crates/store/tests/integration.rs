@@ -376,7 +376,7 @@ async fn tampered_projection_is_named_by_verify(db: Db) {
     let ledger = ledger_with_org(&db.store).await;
     register(&ledger, "XF-5", "C-5", t0()).await;
     let (head, _) = ledger.head().await.unwrap();
-    sqlx::query("UPDATE matters SET state = replace(state, 'awaiting_triage', 'handling') WHERE id = 'XF-5'")
+    sqlx::query("UPDATE matters SET status = 'handling' WHERE id = 'XF-5'")
         .execute(db.store.pool())
         .await
         .unwrap();

@@ -1,4 +1,5 @@
--- The append-only event log and the projections rebuilt from it. PostgreSQL dialect.
+-- The append-only event log and the projections rebuilt from it. Projections hold only what queries
+-- filter and list on; a matter's full state is the fold of its events (`stream`). PostgreSQL dialect.
 
 CREATE TABLE events (
     seq        BIGINT PRIMARY KEY,
@@ -43,14 +44,13 @@ CREATE TABLE matters (
     next_due    TEXT,
     opened_ms   BIGINT NOT NULL,
     last_seq    BIGINT NOT NULL,
-    state       TEXT    NOT NULL
+    summary     TEXT    NOT NULL
 );
 CREATE INDEX matters_status_due ON matters (status, next_due);
 CREATE INDEX matters_bureau ON matters (bureau, received_on);
 CREATE INDEX matters_handler ON matters (handler, status);
-CREATE INDEX matters_region ON matters (region, received_on);
-CREATE INDEX matters_received ON matters (received_on);
 
+-- The full contact is the payload of its contact_registered event (`seq`).
 CREATE TABLE contacts (
     id            TEXT PRIMARY KEY,
     matter_id     TEXT    NOT NULL,
@@ -59,11 +59,9 @@ CREATE TABLE contacts (
     registered_by TEXT    NOT NULL,
     received_ms   BIGINT NOT NULL,
     person_count  BIGINT NOT NULL,
-    seq           BIGINT NOT NULL,
-    data          TEXT    NOT NULL
+    seq           BIGINT NOT NULL
 );
 CREATE INDEX contacts_matter ON contacts (matter_id);
-CREATE INDEX contacts_received ON contacts (received_ms);
 
 CREATE TABLE units (
     id     TEXT PRIMARY KEY,
