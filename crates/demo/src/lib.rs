@@ -156,6 +156,9 @@ struct Plan {
     orders: u32,
 }
 
+/// A future action: when, a tie-breaker keeping insertion order, which matter, what.
+type Scheduled = (DateTime<Utc>, u64, usize, Action);
+
 /// A planted cluster: many matters about one problem in one place within a few weeks.
 struct Cluster {
     topic: Topic,
@@ -171,7 +174,7 @@ pub struct Simulation {
     tree: DomainTree,
     registrations: Vec<DateTime<Utc>>,
     next_registration: usize,
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64, usize, Action)>>,
+    queue: BinaryHeap<Reverse<Scheduled>>,
     tie: u64,
     plans: Vec<Plan>,
     clusters: Vec<Cluster>,

@@ -80,7 +80,7 @@ fn command(
         0 => Command::Register {
             filing: Filing::Existing {
                 matter,
-                relation: if p % 2 == 0 {
+                relation: if p.is_multiple_of(2) {
                     ContactRelation::Repeat
                 } else {
                     ContactRelation::MultiSubmission
@@ -126,7 +126,7 @@ fn command(
         },
         6 => Command::DecideExtension {
             matter,
-            approve: p % 4 != 0,
+            approve: !p.is_multiple_of(4),
             note: String::new(),
         },
         7 => Command::Answer {
@@ -150,7 +150,7 @@ fn command(
         },
         9 => Command::RequestReview {
             matter,
-            authority: above.filter(|_| p % 2 == 0).unwrap_or_else(|| unit(p)),
+            authority: above.filter(|_| p.is_multiple_of(2)).unwrap_or_else(|| unit(p)),
         },
         10 => Command::HoldHearing {
             matter,

@@ -155,18 +155,6 @@ pub(crate) fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redact_hides_passwords() {
-        assert_eq!(
-            super::redact("postgres://xf:secret@db:5432/xf"),
-            "postgres://xf:***@db:5432/xf"
-        );
-        assert_eq!(super::redact("sqlite://a.db"), "sqlite://a.db");
-    }
-}
-
 impl Store {
     /// Events after `after`, in order, at most `limit`.
     pub async fn events_after(
@@ -188,5 +176,17 @@ impl Store {
         crate::log::insert_events(&mut tx, rows).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(
+            super::redact("postgres://xf:secret@db:5432/xf"),
+            "postgres://xf:***@db:5432/xf"
+        );
+        assert_eq!(super::redact("sqlite://a.db"), "sqlite://a.db");
     }
 }

@@ -99,7 +99,10 @@ impl Settings {
         // Only our own keys: other XINFANG_* variables (test settings, XINFANG_CONFIG) are not settings.
         figment = figment.merge(
             Env::prefixed("XINFANG_")
-                .filter(|k| SETTING_KEYS.iter().any(|s| k.as_str().starts_with(s)))
+                .filter(|k| {
+                    let key = k.as_str().to_ascii_lowercase();
+                    SETTING_KEYS.iter().any(|s| key.starts_with(s))
+                })
                 .split("__"),
         );
         if let Some(d) = data {

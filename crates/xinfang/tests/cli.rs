@@ -244,4 +244,15 @@ fn init_writes_settings_that_load_back() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("sqlite_synchronous"));
+    // Nested settings are read from the environment too.
+    let bad = xinfang()
+        .args(target.args())
+        .arg("status")
+        .env("XINFANG_RULES__COLLECTIVE_THRESHOLD", "many")
+        .output()
+        .unwrap();
+    assert!(
+        !bad.status.success(),
+        "a non-number threshold must be refused"
+    );
 }
