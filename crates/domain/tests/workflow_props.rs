@@ -150,7 +150,9 @@ fn command(
         },
         9 => Command::RequestReview {
             matter,
-            authority: above.filter(|_| p.is_multiple_of(2)).unwrap_or_else(|| unit(p)),
+            authority: above
+                .filter(|_| p.is_multiple_of(2))
+                .unwrap_or_else(|| unit(p)),
         },
         10 => Command::HoldHearing {
             matter,

@@ -127,6 +127,7 @@ impl Ledger {
 
         let mut sealed: Vec<(StoredEvent, String)> = Vec::new();
         let mut touched: HashMap<MatterId, i64> = HashMap::new();
+        let mut opened: HashSet<String> = HashSet::new();
         let mut contact_rows = Vec::new();
         let mut org_events = Vec::new();
         // Per change: how many of `sealed` it produced, or why it was refused.
@@ -188,6 +189,9 @@ impl Ledger {
                 if let Some(m) = body.matter() {
                     touched.insert(m.clone(), head.seq);
                 }
+                if let EventBody::MatterOpened { matter, .. } = &body {
+                    opened.insert(matter.as_str().to_owned());
+                }
                 let stream = log::stream_key(&body);
                 if matches!(
                     body,
@@ -205,7 +209,10 @@ impl Ledger {
                 .iter()
                 .map(|(id, seq)| MatterRow::of(&cache.matters[id], *seq))
                 .collect();
-            projection::upsert_matters(&mut tx, &rows).await?;
+            let (new, old): (Vec<&MatterRow>, Vec<&MatterRow>) =
+                rows.iter().partition(|r| opened.contains(r.id.as_str()));
+            projection::insert_matters(&mut tx, &new).await?;
+            projection::update_matters(&mut tx, &old).await?;
             projection::insert_contacts(&mut tx, &contact_rows).await?;
             for (body, seq) in &org_events {
                 match body {

@@ -123,13 +123,10 @@ impl ContactRow {
     }
 }
 
-pub(crate) async fn upsert_matters(conn: &mut AnyConnection, rows: &[MatterRow]) -> Result<()> {
+/// Rows for matters that do not exist yet.
+pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = multi_row_insert("matters", MATTER_COLUMNS, 12, chunk.len());
-        sql.push_str(
-            " ON CONFLICT (id) DO UPDATE SET status = excluded.status, handler = excluded.handler, \
-             next_due = excluded.next_due, last_seq = excluded.last_seq",
-        );
+        let sql = multi_row_insert("matters", MATTER_COLUMNS, 12, chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
             q = q
@@ -145,6 +142,30 @@ pub(crate) async fn upsert_matters(conn: &mut AnyConnection, rows: &[MatterRow])
                 .bind(r.opened_ms)
                 .bind(r.last_seq)
                 .bind(r.summary.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// New values of the columns that change after a matter opens, many rows per statement.
+pub(crate) async fn update_matters(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
+        // `VALUES` names its columns column1, column2, … on both engines.
+        let values = multi_row_insert("x", "x", 5, chunk.len());
+        let values = &values[values.find("VALUES").expect("built above")..];
+        let sql = format!(
+            "UPDATE matters SET status = v.column2, handler = v.column3, next_due = v.column4, \
+             last_seq = v.column5 FROM ({values}) AS v WHERE matters.id = v.column1"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.id.clone())
+                .bind(r.status.clone())
+                .bind(r.handler.clone())
+                .bind(r.next_due.clone())
+                .bind(r.last_seq);
         }
         q.execute(&mut *conn).await?;
     }

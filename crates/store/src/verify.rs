@@ -261,7 +261,7 @@ impl Store {
             .values()
             .map(|(m, s)| MatterRow::of(m, *s))
             .collect();
-        projection::upsert_matters(&mut tx, &matters).await?;
+        projection::insert_matters(&mut tx, &matters.iter().collect::<Vec<_>>()).await?;
         let contacts: Vec<ContactRow> = folded
             .contacts
             .values()

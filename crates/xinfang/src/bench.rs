@@ -10,16 +10,16 @@ use xinfang_domain::calendar::Calendar;
 use xinfang_domain::rules::Rules;
 use xinfang_store::{Ledger, Store, StoreOptions};
 
-/// Commands per ledger transaction, as `xinfang demo` uses.
-const BATCH: usize = 1_000;
-
-pub async fn run(matters: u32, rounds: u32) -> anyhow::Result<()> {
-    anyhow::ensure!(rounds > 0 && matters > 0, "--matters 与 --rounds 应大于 0");
+pub async fn run(matters: u32, rounds: u32, batch: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        rounds > 0 && matters > 0 && batch > 0,
+        "--matters、--rounds 与 --batch 应大于 0"
+    );
     let until = NaiveDate::from_ymd_opt(2026, 6, 30).expect("valid date");
     let mut sim = Simulation::new(7, matters, until);
     let mut batches: Vec<Vec<Step>> = Vec::new();
     loop {
-        let b = sim.next_batch(BATCH);
+        let b = sim.next_batch(batch);
         if b.is_empty() {
             break;
         }
@@ -30,7 +30,7 @@ pub async fn run(matters: u32, rounds: u32) -> anyhow::Result<()> {
         ..Rules::default()
     };
     println!(
-        "xinfang bench：SQLite（WAL，synchronous=FULL），{matters} 件事项的一年演示数据，每轮新建数据库"
+        "xinfang bench：SQLite（WAL，synchronous=FULL），{matters} 件事项的一年演示数据，每个事务 {batch} 个操作，每轮新建数据库"
     );
     println!(
         "{:>4}  {:>14}  {:>14}  {:>7}",
@@ -44,14 +44,19 @@ pub async fn run(matters: u32, rounds: u32) -> anyhow::Result<()> {
         let dir = tempdir()?;
         let store = Store::open_dir(dir.path(), &StoreOptions::default()).await?;
         let ledger = Ledger::new(store.clone(), rules.clone(), Calendar::mainland());
+        // The input is ready before the clock starts, as the raw rows are below.
+        let inputs: Vec<Vec<_>> = batches
+            .iter()
+            .map(|b| {
+                b.iter()
+                    .cloned()
+                    .map(|s| (s.principal, s.at, s.change))
+                    .collect()
+            })
+            .collect();
         let started = Instant::now();
         let mut per_batch = Vec::with_capacity(batches.len());
-        for batch in &batches {
-            let changes = batch
-                .iter()
-                .cloned()
-                .map(|s| (s.principal, s.at, s.change))
-                .collect();
+        for changes in inputs {
             let results = ledger.execute_batch(changes).await?;
             per_batch.push(
                 results

@@ -17,7 +17,7 @@ use xinfang_domain::{Change, Command, Principal, Role};
 use crate::config::Settings;
 
 /// Commands per transaction: large enough to amortise commits, small enough to keep memory flat.
-const BATCH: usize = 5_000;
+pub const BATCH: usize = 5_000;
 
 pub async fn run(
     settings: &Settings,

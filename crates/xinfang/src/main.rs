@@ -64,6 +64,9 @@ enum Cmd {
         /// Rounds of each measurement; medians are reported.
         #[arg(long, default_value_t = 3)]
         rounds: u32,
+        /// Commands per transaction (default: as `xinfang demo` and bulk writers use).
+        #[arg(long, default_value_t = demo::BATCH)]
+        batch: usize,
     },
     /// Register matters one at a time, printing each acknowledged contact id (for crash tests).
     #[command(hide = true)]
@@ -109,7 +112,11 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Status => status(&settings).await,
-        Cmd::Bench { matters, rounds } => bench::run(matters, rounds).await,
+        Cmd::Bench {
+            matters,
+            rounds,
+            batch,
+        } => bench::run(matters, rounds, batch).await,
         Cmd::AppendProbe { count } => demo::append_probe(&settings, count).await,
     }
 }

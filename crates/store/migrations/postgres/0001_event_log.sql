@@ -13,7 +13,6 @@ CREATE TABLE events (
     hash       TEXT    NOT NULL
 );
 CREATE INDEX events_stream ON events (stream, seq);
-CREATE INDEX events_at ON events (at_ms);
 
 -- Accidents are refused here; deliberate tampering is caught by the hash chain.
 CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -47,8 +46,6 @@ CREATE TABLE matters (
     summary     TEXT    NOT NULL
 );
 CREATE INDEX matters_status_due ON matters (status, next_due);
-CREATE INDEX matters_bureau ON matters (bureau, received_on);
-CREATE INDEX matters_handler ON matters (handler, status);
 
 -- The full contact is the payload of its contact_registered event (`seq`).
 CREATE TABLE contacts (
