@@ -972,7 +972,16 @@ impl Simulation {
                     Command::AnswerReview {
                         matter: id,
                         decision,
-                        opinion: "经复查，原处理意见认定事实清楚，适用政策正确，予以维持。".into(),
+                        opinion: match decision {
+                            ReviewDecision::Upheld => {
+                                "经审查，原处理意见认定事实清楚，适用政策正确，予以维持。"
+                            }
+                            ReviewDecision::Changed => {
+                                "经审查，原处理意见部分认定不当，现予以变更。"
+                            }
+                            ReviewDecision::Revoked => "经审查，原处理意见认定事实不清，予以撤销。",
+                        }
+                        .into(),
                     },
                 ))
             }
@@ -982,7 +991,7 @@ impl Simulation {
                     principal(&handler, Role::Handler),
                     Command::Resolve {
                         matter: id,
-                        note: "经多次协调，信访人诉求已得到解决，签署息诉罢访承诺".into(),
+                        note: "经协调，信访人诉求已得到解决，信访人表示认可".into(),
                     },
                 ))
             }

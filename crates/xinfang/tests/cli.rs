@@ -152,8 +152,19 @@ fn demo_verify_and_tamper_on_postgres() {
 /// must be there afterwards, and the chain intact.
 async fn kill_nine_keeps_acknowledged_events(target: Target) {
     let mut acknowledged = Vec::new();
-    // A fixed list of "random" kill delays keeps the test reproducible while hitting different points.
-    for delay_ms in [350u64, 620, 910, 480] {
+    // Random kill points, printed so a failing run can be repeated with XINFANG_KILL_DELAYS.
+    let delays: Vec<u64> = match std::env::var("XINFANG_KILL_DELAYS") {
+        Ok(list) => list.split(',').map(|d| d.trim().parse().unwrap()).collect(),
+        Err(_) => {
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64;
+            (0..4).map(|i| 50 + (seed / (i * 7 + 1)) % 900).collect()
+        }
+    };
+    println!("kill delays (ms): {delays:?}");
+    for delay_ms in delays {
         let mut child = xinfang()
             .args(target.args())
             .args(["append-probe", "--count", "100000"])
