@@ -39,6 +39,9 @@ struct Cache {
     org_seq: i64,
     org: Org,
     matters: HashMap<MatterId, Matter>,
+    /// Every matter in the database is in `matters`: this process has made every write since the log
+    /// was empty. Then a matter not cached does not exist, and nothing needs reading.
+    complete: bool,
 }
 
 /// Beyond this many cached matters the cache starts over, bounding memory.
@@ -63,6 +66,7 @@ impl Ledger {
                 org_seq: -1,
                 org: Org::default(),
                 matters: HashMap::new(),
+                complete: false,
             })),
         }
     }
@@ -106,6 +110,7 @@ impl Ledger {
             cache.head_seq = -1;
             cache.org_seq = -1;
             cache.matters.clear();
+            cache.complete = false;
         }
         outcome
     }
@@ -119,6 +124,7 @@ impl Ledger {
         let mut head = log::lock_head(&mut tx).await?;
         if cache.head_seq != head.seq || cache.matters.len() > MAX_CACHED_MATTERS {
             cache.matters.clear();
+            cache.complete = head.seq == 0;
         }
         if cache.org_seq != head.org_seq {
             cache.org = projection::load_org(&mut tx).await?;
@@ -144,8 +150,10 @@ impl Ledger {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        for m in projection::load_matters(&mut tx, &missing).await? {
-            cache.matters.insert(m.id.clone(), m);
+        if !cache.complete {
+            for m in projection::load_matters(&mut tx, &missing).await? {
+                cache.matters.insert(m.id.clone(), m);
+            }
         }
 
         for (principal, at, change) in changes {
@@ -176,7 +184,7 @@ impl Ledger {
                 head.seq += 1;
                 let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
                 head.hash = event.hash;
-                fold(cache, &body, &event);
+                let row_changed = fold(cache, &body, &event);
                 match &body {
                     EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => {
                         head.org_seq = head.seq;
@@ -186,7 +194,7 @@ impl Ledger {
                     }
                     _ => {}
                 }
-                if let Some(m) = body.matter() {
+                if let (true, Some(m)) = (row_changed, body.matter()) {
                     touched.insert(m.clone(), head.seq);
                 }
                 if let EventBody::MatterOpened { matter, .. } = &body {
@@ -256,18 +264,25 @@ impl Ledger {
     }
 }
 
-/// Apply one new event to the cached state.
-fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent) {
+/// Apply one new event to the cached state; true when the matter's projected row changed.
+fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent) -> bool {
     match body {
-        EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => cache.org.apply(body),
+        EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => {
+            cache.org.apply(body);
+            false
+        }
         EventBody::MatterOpened { matter, .. } => {
             let m = Matter::open(body, event.at).expect("matter_opened opens a matter");
             cache.matters.insert(matter.clone(), m);
+            true
         }
-        _ => {
-            if let Some(m) = body.matter().and_then(|id| cache.matters.get_mut(id)) {
+        _ => match body.matter().and_then(|id| cache.matters.get_mut(id)) {
+            Some(m) => {
+                let before = projection::changing_columns(m);
                 m.apply(body, event.at, &event.actor);
+                projection::changing_columns(m) != before
             }
-        }
+            None => false,
+        },
     }
 }

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use xinfang_domain::ids::MatterId;
+use xinfang_domain::ids::{MatterId, UnitId};
 use xinfang_domain::org::{Org, Region, Unit};
 use xinfang_domain::petition::Contact;
-use xinfang_domain::{EventBody, Matter};
+use xinfang_domain::{EventBody, Matter, Status};
 
 use crate::log::{ROWS_PER_STATEMENT, multi_row_insert};
 use crate::{Result, StoreError};
@@ -21,6 +22,13 @@ pub(crate) fn tag<T: Serialize>(value: &T) -> String {
         Ok(serde_json::Value::String(s)) => s,
         other => panic!("not a unit enum variant: {other:?}"),
     }
+}
+
+/// The projected columns that can change after a matter opens. An event that leaves them as they were
+/// (a rating, a contact linked, a reminder) does not rewrite the matter's row; `changed_seq` names the
+/// last event that did change it. The ledger and `verify` both decide this here, so they agree.
+pub(crate) fn changing_columns(m: &Matter) -> (Status, Option<UnitId>, Option<NaiveDate>) {
+    (m.status, m.handler.clone(), m.next_due())
 }
 
 /// One row of `matters`.
@@ -36,15 +44,15 @@ pub(crate) struct MatterRow {
     pub received_on: String,
     pub next_due: Option<String>,
     pub opened_ms: i64,
-    pub last_seq: i64,
+    pub changed_seq: i64,
     pub summary: String,
 }
 
 const MATTER_COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
-                              next_due, opened_ms, last_seq, summary";
+                              next_due, opened_ms, changed_seq, summary";
 
 impl MatterRow {
-    pub fn of(m: &Matter, last_seq: i64) -> Self {
+    pub fn of(m: &Matter, changed_seq: i64) -> Self {
         Self {
             id: m.id.as_str().to_owned(),
             status: m.status.as_str().to_owned(),
@@ -56,7 +64,7 @@ impl MatterRow {
             received_on: m.received_on.to_string(),
             next_due: m.next_due().map(|d| d.to_string()),
             opened_ms: m.opened_at.timestamp_millis(),
-            last_seq,
+            changed_seq,
             summary: m.summary.clone(),
         }
     }
@@ -73,7 +81,7 @@ impl MatterRow {
             received_on: r.try_get("received_on")?,
             next_due: r.try_get("next_due")?,
             opened_ms: r.try_get("opened_ms")?,
-            last_seq: r.try_get("last_seq")?,
+            changed_seq: r.try_get("changed_seq")?,
             summary: r.try_get("summary")?,
         })
     }
@@ -140,7 +148,7 @@ pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
                 .bind(r.received_on.clone())
                 .bind(r.next_due.clone())
                 .bind(r.opened_ms)
-                .bind(r.last_seq)
+                .bind(r.changed_seq)
                 .bind(r.summary.clone());
         }
         q.execute(&mut *conn).await?;
@@ -156,7 +164,7 @@ pub(crate) async fn update_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
         let values = &values[values.find("VALUES").expect("built above")..];
         let sql = format!(
             "UPDATE matters SET status = v.column2, handler = v.column3, next_due = v.column4, \
-             last_seq = v.column5 FROM ({values}) AS v WHERE matters.id = v.column1"
+             changed_seq = v.column5 FROM ({values}) AS v WHERE matters.id = v.column1"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
@@ -165,7 +173,7 @@ pub(crate) async fn update_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
                 .bind(r.status.clone())
                 .bind(r.handler.clone())
                 .bind(r.next_due.clone())
-                .bind(r.last_seq);
+                .bind(r.changed_seq);
         }
         q.execute(&mut *conn).await?;
     }

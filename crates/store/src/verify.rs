@@ -147,8 +147,11 @@ impl Folded {
                         .insert(contact.draft.id.clone(), ((**contact).clone(), e.seq));
                 }
                 if let Some((m, seq)) = body.matter().and_then(|id| self.matters.get_mut(id)) {
+                    let before = projection::changing_columns(m);
                     m.apply(body, e.at, &e.actor);
-                    *seq = e.seq;
+                    if projection::changing_columns(m) != before {
+                        *seq = e.seq;
+                    }
                 }
             }
         }
@@ -169,21 +172,21 @@ async fn compare_projection(
     for row in projection::matter_rows(&mut *conn).await? {
         match expected.remove(&row.id) {
             None => breaks.push(Break {
-                seq: Some(row.last_seq),
+                seq: Some(row.changed_seq),
                 reason: format!("投影中的事项 {} 在事件日志中不存在", row.id),
             }),
             Some(want) if want != row => breaks.push(Break {
-                seq: Some(want.last_seq),
+                seq: Some(want.changed_seq),
                 reason: format!(
-                    "事项 {} 的当前状态与其事件重放的结果不一致（其最后一个事件为第 {} 号）",
-                    row.id, want.last_seq
+                    "事项 {} 的当前状态与其事件重放的结果不一致（最后改变它的事件为第 {} 号）",
+                    row.id, want.changed_seq
                 ),
             }),
             Some(_) => {}
         }
     }
     breaks.extend(expected.into_values().map(|want| Break {
-        seq: Some(want.last_seq),
+        seq: Some(want.changed_seq),
         reason: format!("事项 {} 在投影中缺失", want.id),
     }));
 

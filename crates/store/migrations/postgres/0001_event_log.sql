@@ -42,7 +42,7 @@ CREATE TABLE matters (
     received_on TEXT    NOT NULL,
     next_due    TEXT,
     opened_ms   BIGINT NOT NULL,
-    last_seq    BIGINT NOT NULL,
+    changed_seq BIGINT NOT NULL,
     summary     TEXT    NOT NULL
 );
 CREATE INDEX matters_status_due ON matters (status, next_due);

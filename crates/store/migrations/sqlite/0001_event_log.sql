@@ -41,7 +41,7 @@ CREATE TABLE matters (
     received_on TEXT    NOT NULL,
     next_due    TEXT,
     opened_ms   INTEGER NOT NULL,
-    last_seq    INTEGER NOT NULL,
+    changed_seq INTEGER NOT NULL,
     summary     TEXT    NOT NULL
 );
 CREATE INDEX matters_status_due ON matters (status, next_due);
