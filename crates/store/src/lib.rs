@@ -16,9 +16,9 @@ pub use xinfang_domain::Change;
 /// Failures of the storage layer. Messages name what an operator must look at.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("数据库错误：{0}")]
+    #[error("数据库错误")]
     Db(#[from] sqlx::Error),
-    #[error("数据库迁移失败：{0}")]
+    #[error("数据库迁移失败")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("不支持的数据库地址（应以 sqlite: 或 postgres: 开头）：{0}")]
     UnsupportedUrl(String),

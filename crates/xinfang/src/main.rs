@@ -81,7 +81,18 @@ enum Cmd {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, in one line each; no backtrace for the operator.
+            eprintln!("错误：{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cli() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -188,12 +199,11 @@ async fn status(settings: &Settings) -> anyhow::Result<()> {
         s.contacts,
         s.units
     );
-    for (status, n) in &s.by_status {
-        let label = xinfang_domain::Status::ALL
-            .iter()
-            .find(|st| st.as_str() == status)
-            .map_or(status.as_str(), |st| st.label());
-        println!("  {label}：{n}");
+    // In workflow order, as people read a case file.
+    for status in xinfang_domain::Status::ALL {
+        if let Some((_, n)) = s.by_status.iter().find(|(st, _)| st == status.as_str()) {
+            println!("  {}：{n}", status.label());
+        }
     }
     println!("  已超期（截至 {today}）：{}", s.overdue);
     Ok(())
