@@ -51,6 +51,12 @@ enum Cmd {
         #[arg(long)]
         until: Option<NaiveDate>,
     },
+    /// Serve the HTTP API (JSON under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "XINFANG_ADDR")]
+        addr: std::net::SocketAddr,
+    },
     /// Recompute the hash chain and the projections and name the first event where either breaks.
     Verify {
         /// Print the report as JSON.
@@ -120,6 +126,7 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             let until = until.unwrap_or_else(|| china_date(Utc::now()));
             demo::run(&settings, matters, seed, until).await
         }
+        Cmd::Serve { addr } => serve(&settings, addr).await,
         Cmd::Verify { json } => verify(&settings, json).await,
         Cmd::Rebuild => {
             let store = settings.open_store().await?;
@@ -149,6 +156,30 @@ async fn init(settings: &Settings) -> anyhow::Result<()> {
         }
     }
     println!("数据库已就绪：{}", settings.describe_target());
+    Ok(())
+}
+
+async fn serve(settings: &Settings, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let ledger = open_ledger(settings).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("无法监听 {addr}"))?;
+    println!(
+        "xinfang 已启动：http://{}（接口文档 http://{0}/api/docs），数据：{}",
+        listener.local_addr()?,
+        settings.describe_target()
+    );
+    let shutdown = async {
+        // Ctrl-C or SIGTERM: stop taking connections and finish the requests in flight.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    xinfang_server::serve(listener, xinfang_server::AppState { ledger }, shutdown).await?;
+    println!("xinfang 已停止");
     Ok(())
 }
 

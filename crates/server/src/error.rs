@@ -1,0 +1,109 @@
+//! One error type for every route, with an explicit status for each case. The body is always
+//! `{code, message, details}`: a stable machine code, a Chinese message for people, and the field at fault.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use xinfang_domain::WorkflowError;
+use xinfang_store::{LedgerError, StoreError};
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `wrong_state`.
+    pub code: &'static str,
+    /// What went wrong, in Chinese.
+    pub message: String,
+    /// The input field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<ErrorDetails>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetails {
+    pub field: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("资源不存在")]
+    NotFound,
+    #[error("该资源不支持此请求方法")]
+    MethodNotAllowed,
+    #[error("服务暂不可用：{0}")]
+    Unavailable(&'static str),
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error("服务器内部错误")]
+    Internal(#[source] StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e)
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Workflow(w) => ApiError::Workflow(w),
+            LedgerError::Store(s) => ApiError::Internal(s),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Workflow(w) => match w {
+                WorkflowError::MatterNotFound(_) => StatusCode::NOT_FOUND,
+                WorkflowError::MatterExists(_) | WorkflowError::ContactExists(_) => {
+                    StatusCode::CONFLICT
+                }
+                WorkflowError::MissingRole { .. } | WorkflowError::WrongUnit { .. } => {
+                    StatusCode::FORBIDDEN
+                }
+                WorkflowError::WrongState { .. }
+                | WorkflowError::AlreadyDone(_)
+                | WorkflowError::WindowClosed { .. }
+                | WorkflowError::EvaluationNotOpen
+                | WorkflowError::BeforeLastEvent => StatusCode::CONFLICT,
+                WorkflowError::Invalid { .. }
+                | WorkflowError::UnknownUnit(_)
+                | WorkflowError::Org(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let (code, field) = match self {
+            ApiError::NotFound => ("not_found", None),
+            ApiError::MethodNotAllowed => ("method_not_allowed", None),
+            ApiError::Unavailable(_) => ("unavailable", None),
+            ApiError::Internal(_) => ("internal", None),
+            ApiError::Workflow(w) => (w.code(), w.field()),
+        };
+        ErrorBody {
+            code,
+            message: self.to_string(),
+            details: field.map(|field| ErrorDetails { field }),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            // The cause goes to the log, never to the client.
+            tracing::error!(error = ?e, "internal error");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
