@@ -300,6 +300,15 @@ impl Simulation {
         }
     }
 
+    /// The city's petition bureau, where the demo's administrator works.
+    pub fn city_bureau(&self) -> String {
+        self.units
+            .iter()
+            .find(|u| u.region_code == self.city.code && u.kind == city::UnitKind::PetitionBureau)
+            .map(|u| u.key.clone())
+            .expect("the city has a petition bureau")
+    }
+
     pub fn city(&self) -> &City {
         &self.city
     }

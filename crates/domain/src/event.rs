@@ -6,9 +6,9 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{DomainPath, EvaluationTarget, LegalRoute, Outcome, Purpose, Rating};
 use crate::ids::{MatterId, OrderId, RegionCode, UnitId, UserId};
-use crate::org::{Region, Unit};
+use crate::org::{Region, Unit, User};
 use crate::petition::Contact;
-use crate::workflow::{ReviewDecision, ReviewStage};
+use crate::workflow::{ReviewDecision, ReviewStage, Role};
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,20 @@ pub struct Actor {
 pub enum EventBody {
     RegionDefined(Region),
     UnitCreated(Unit),
+    UserCreated(User),
+    UserRolesSet {
+        user: UserId,
+        roles: Vec<Role>,
+    },
+    UserActiveSet {
+        user: UserId,
+        active: bool,
+    },
+    /// A password was set: by an administrator (a one-time password) or by the user. No hash here.
+    PasswordSet {
+        user: UserId,
+        by_admin: bool,
+    },
     MatterOpened {
         matter: MatterId,
         bureau: UnitId,
@@ -171,6 +185,10 @@ impl EventBody {
         match self {
             EventBody::RegionDefined(_) => "region_defined",
             EventBody::UnitCreated(_) => "unit_created",
+            EventBody::UserCreated(_) => "user_created",
+            EventBody::UserRolesSet { .. } => "user_roles_set",
+            EventBody::UserActiveSet { .. } => "user_active_set",
+            EventBody::PasswordSet { .. } => "password_set",
             EventBody::MatterOpened { .. } => "matter_opened",
             EventBody::ContactRegistered { .. } => "contact_registered",
             EventBody::Transferred { .. } => "transferred",
@@ -197,7 +215,12 @@ impl EventBody {
 
     pub fn stream(&self) -> Stream<'_> {
         match self {
-            EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => Stream::Org,
+            EventBody::RegionDefined(_)
+            | EventBody::UnitCreated(_)
+            | EventBody::UserCreated(_)
+            | EventBody::UserRolesSet { .. }
+            | EventBody::UserActiveSet { .. }
+            | EventBody::PasswordSet { .. } => Stream::Org,
             EventBody::ContactRegistered { contact } => Stream::Matter(&contact.matter),
             EventBody::MatterOpened { matter, .. }
             | EventBody::Transferred { matter, .. }
@@ -220,6 +243,11 @@ impl EventBody {
             | EventBody::LeaderAssigned { matter, .. }
             | EventBody::CoHandlerAdded { matter, .. } => Stream::Matter(matter),
         }
+    }
+
+    /// Whether this event changes the organisation (units, regions, users).
+    pub fn is_org(&self) -> bool {
+        self.stream() == Stream::Org
     }
 
     pub fn matter(&self) -> Option<&MatterId> {

@@ -136,9 +136,8 @@ pub fn org_commands() -> Vec<OrgCommand> {
 pub fn org() -> Org {
     let mut org = Org::default();
     for c in org_commands() {
-        match c {
-            OrgCommand::DefineRegion(r) => org.insert_region(r),
-            OrgCommand::CreateUnit(u) => org.insert_unit(u),
+        for event in org.decide(&c, &admin()).expect("the fixture is valid") {
+            org.apply(&event);
         }
     }
     org

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{Level, RegionCode, UnitId};
+use crate::ids::{Level, RegionCode, UnitId, UserId};
+use crate::workflow::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,11 +51,23 @@ pub struct Unit {
     pub domains: Vec<String>,
 }
 
-/// The unit tree and region names, as projected from organisation events.
+/// A staff account: one unit, one or more roles (brief §2). Credentials are not part of it: they live
+/// outside the event log, so that no password hash is kept forever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub unit: UnitId,
+    pub roles: Vec<Role>,
+    pub active: bool,
+}
+
+/// The unit tree, region names and staff accounts, as projected from organisation events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Org {
     units: HashMap<UnitId, Unit>,
     regions: HashMap<RegionCode, Region>,
+    users: HashMap<UserId, User>,
 }
 
 impl Org {
@@ -64,6 +77,18 @@ impl Org {
 
     pub fn region(&self, code: &RegionCode) -> Option<&Region> {
         self.regions.get(code)
+    }
+
+    pub fn user(&self, id: &UserId) -> Option<&User> {
+        self.users.get(id)
+    }
+
+    pub fn users(&self) -> impl Iterator<Item = &User> {
+        self.users.values()
+    }
+
+    pub fn insert_user(&mut self, user: User) {
+        self.users.insert(user.id.clone(), user);
     }
 
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
@@ -135,6 +160,20 @@ impl Org {
 pub enum OrgCommand {
     DefineRegion(Region),
     CreateUnit(Unit),
+    CreateUser(User),
+    SetUserRoles {
+        user: UserId,
+        roles: Vec<Role>,
+    },
+    SetUserActive {
+        user: UserId,
+        active: bool,
+    },
+    /// Record that a user's password was set. The hash itself travels beside the command (see the
+    /// store's ledger), never in the event.
+    SetPassword {
+        user: UserId,
+    },
 }
 
 impl Org {
@@ -146,12 +185,19 @@ impl Org {
     ) -> Result<Vec<crate::event::EventBody>, crate::error::WorkflowError> {
         use crate::error::WorkflowError;
         use crate::event::EventBody;
-        if !principal.roles.contains(&crate::workflow::Role::Admin) {
+        let own_password =
+            matches!(command, OrgCommand::SetPassword { user } if *user == principal.user);
+        if !principal.roles.contains(&Role::Admin) && !own_password {
             return Err(WorkflowError::MissingRole {
-                action: "维护组织机构",
-                role: crate::workflow::Role::Admin,
+                action: "维护组织机构和用户",
+                role: Role::Admin,
             });
         }
+        let known_user = |id: &UserId| {
+            self.users
+                .get(id)
+                .ok_or_else(|| WorkflowError::Org(format!("用户 {id} 不存在")))
+        };
         match command {
             OrgCommand::DefineRegion(region) => {
                 if region.name.trim().is_empty() {
@@ -179,15 +225,84 @@ impl Org {
                 }
                 Ok(vec![EventBody::UnitCreated(unit.clone())])
             }
+            OrgCommand::CreateUser(user) => {
+                if self.users.contains_key(&user.id) {
+                    return Err(WorkflowError::Org(format!("用户名 {} 已存在", user.id)));
+                }
+                if user.name.trim().is_empty() {
+                    return Err(WorkflowError::Invalid {
+                        field: "name",
+                        message: "用户姓名不能为空".into(),
+                    });
+                }
+                if !self.units.contains_key(&user.unit) {
+                    return Err(WorkflowError::UnknownUnit(user.unit.clone()));
+                }
+                check_staff_roles(&user.roles)?;
+                Ok(vec![EventBody::UserCreated(user.clone())])
+            }
+            OrgCommand::SetUserRoles { user, roles } => {
+                known_user(user)?;
+                check_staff_roles(roles)?;
+                Ok(vec![EventBody::UserRolesSet {
+                    user: user.clone(),
+                    roles: roles.clone(),
+                }])
+            }
+            OrgCommand::SetUserActive { user, active } => {
+                if known_user(user)?.active == *active {
+                    return Err(WorkflowError::AlreadyDone(if *active {
+                        "该用户已是启用状态"
+                    } else {
+                        "该用户已停用"
+                    }));
+                }
+                Ok(vec![EventBody::UserActiveSet {
+                    user: user.clone(),
+                    active: *active,
+                }])
+            }
+            OrgCommand::SetPassword { user } => {
+                if !known_user(user)?.active {
+                    return Err(WorkflowError::Org(format!("用户 {user} 已停用")));
+                }
+                Ok(vec![EventBody::PasswordSet {
+                    user: user.clone(),
+                    by_admin: *user != principal.user,
+                }])
+            }
         }
     }
 
     /// Fold an organisation event; other events leave the organisation as it is.
     pub fn apply(&mut self, body: &crate::event::EventBody) {
+        use crate::event::EventBody;
         match body {
-            crate::event::EventBody::RegionDefined(r) => self.insert_region(r.clone()),
-            crate::event::EventBody::UnitCreated(u) => self.insert_unit(u.clone()),
+            EventBody::RegionDefined(r) => self.insert_region(r.clone()),
+            EventBody::UnitCreated(u) => self.insert_unit(u.clone()),
+            EventBody::UserCreated(u) => self.insert_user(u.clone()),
+            EventBody::UserRolesSet { user, roles } => {
+                if let Some(u) = self.users.get_mut(user) {
+                    u.roles = roles.clone();
+                }
+            }
+            EventBody::UserActiveSet { user, active } => {
+                if let Some(u) = self.users.get_mut(user) {
+                    u.active = *active;
+                }
+            }
             _ => {}
         }
     }
+}
+
+/// Staff accounts carry at least one role, and never the petitioner's (petitioners have their own accounts).
+fn check_staff_roles(roles: &[Role]) -> Result<(), crate::error::WorkflowError> {
+    if roles.is_empty() || roles.contains(&Role::Petitioner) {
+        return Err(crate::error::WorkflowError::Invalid {
+            field: "roles",
+            message: "工作人员账号至少需要一个角色，且不能是「信访人」".into(),
+        });
+    }
+    Ok(())
 }

@@ -921,7 +921,11 @@ impl Matter {
             }
             EventBody::MatterOpened { .. }
             | EventBody::RegionDefined(_)
-            | EventBody::UnitCreated(_) => {}
+            | EventBody::UnitCreated(_)
+            | EventBody::UserCreated(_)
+            | EventBody::UserRolesSet { .. }
+            | EventBody::UserActiveSet { .. }
+            | EventBody::PasswordSet { .. } => {}
         }
     }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use xinfang_domain::calendar::Calendar;
-use xinfang_domain::ids::MatterId;
-use xinfang_domain::org::Org;
+use xinfang_domain::ids::{MatterId, UserId};
+use xinfang_domain::org::{Org, OrgCommand};
 use xinfang_domain::rules::Rules;
 use xinfang_domain::{Change, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
 
@@ -43,6 +43,9 @@ struct Cache {
     /// was empty. Then a matter not cached does not exist, and nothing needs reading.
     complete: bool,
 }
+
+/// A password hash to store with the event that records it: (user, hash, must change at next login).
+type Credential = (UserId, crate::accounts::PasswordHashText, bool);
 
 /// Beyond this many cached matters the cache starts over, bounding memory.
 const MAX_CACHED_MATTERS: usize = 400_000;
@@ -104,7 +107,7 @@ impl Ledger {
         changes: Vec<(Principal, DateTime<Utc>, Change)>,
     ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
         let mut cache = self.cache.lock().await;
-        let outcome = self.write(&mut cache, changes).await;
+        let outcome = self.write(&mut cache, changes, None).await;
         if outcome.is_err() {
             // The cache may hold state that never committed.
             cache.head_seq = -1;
@@ -119,7 +122,9 @@ impl Ledger {
         &self,
         cache: &mut Cache,
         changes: Vec<(Principal, DateTime<Utc>, Change)>,
+        credential: Option<Credential>,
     ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
+        let credential_at = changes.first().map_or_else(Utc::now, |(_, at, _)| *at);
         let mut tx = self.store.pool.begin().await?;
         let mut head = log::lock_head(&mut tx).await?;
         if cache.head_seq != head.seq || cache.matters.len() > MAX_CACHED_MATTERS {
@@ -185,14 +190,11 @@ impl Ledger {
                 let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
                 head.hash = event.hash;
                 let row_changed = fold(cache, &body, &event);
-                match &body {
-                    EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => {
-                        head.org_seq = head.seq;
-                    }
-                    EventBody::ContactRegistered { contact } => {
-                        contact_rows.push(ContactRow::of(contact, head.seq));
-                    }
-                    _ => {}
+                if body.is_org() {
+                    head.org_seq = head.seq;
+                }
+                if let EventBody::ContactRegistered { contact } = &body {
+                    contact_rows.push(ContactRow::of(contact, head.seq));
                 }
                 if let (true, Some(m)) = (row_changed, body.matter()) {
                     touched.insert(m.clone(), head.seq);
@@ -201,10 +203,7 @@ impl Ledger {
                     opened.insert(matter.as_str().to_owned());
                 }
                 let stream = log::stream_key(&body);
-                if matches!(
-                    body,
-                    EventBody::RegionDefined(_) | EventBody::UnitCreated(_)
-                ) {
+                if body.is_org() {
                     org_events.push((body, head.seq));
                 }
                 sealed.push((event, stream));
@@ -223,12 +222,19 @@ impl Ledger {
             projection::update_matters(&mut tx, &old).await?;
             projection::insert_contacts(&mut tx, &contact_rows).await?;
             for (body, seq) in &org_events {
-                match body {
-                    EventBody::RegionDefined(r) => {
-                        projection::upsert_region(&mut tx, r, *seq).await?
-                    }
-                    EventBody::UnitCreated(u) => projection::upsert_unit(&mut tx, u, *seq).await?,
-                    _ => {}
+                projection::write_org_event(&mut tx, &cache.org, body, *seq).await?;
+            }
+            if let Some((user, hash, must_change)) = &credential {
+                // Only when the change that records it went through.
+                if outcomes.iter().all(Result::is_ok) {
+                    crate::accounts::upsert_credentials(
+                        &mut tx,
+                        user,
+                        hash,
+                        *must_change,
+                        credential_at.timestamp_millis(),
+                    )
+                    .await?;
                 }
             }
             log::write_head(&mut tx, &head).await?;
@@ -242,6 +248,43 @@ impl Ledger {
             .map(|o| o.map(|n| events.by_ref().take(n).collect()))
             .collect();
         Ok(results)
+    }
+
+    /// Set a user's password: the event records that it was set (and whether by an administrator, which
+    /// makes it a one-time password the user must change); the Argon2id hash goes to the credentials
+    /// table in the same transaction.
+    pub async fn set_password(
+        &self,
+        principal: &Principal,
+        at: DateTime<Utc>,
+        user: &UserId,
+        password: String,
+    ) -> Result<Vec<StoredEvent>, LedgerError> {
+        if password.chars().count() < 10 {
+            return Err(WorkflowError::Invalid {
+                field: "password",
+                message: "密码至少需要10个字符".into(),
+            }
+            .into());
+        }
+        let hash = crate::accounts::hash_password(password).await?;
+        let must_change = *user != principal.user;
+        let change = Change::Org(OrgCommand::SetPassword { user: user.clone() });
+        let mut cache = self.cache.lock().await;
+        let outcome = self
+            .write(
+                &mut cache,
+                vec![(principal.clone(), at, change)],
+                Some((user.clone(), hash, must_change)),
+            )
+            .await;
+        if outcome.is_err() {
+            cache.head_seq = -1;
+            cache.org_seq = -1;
+            cache.matters.clear();
+            cache.complete = false;
+        }
+        Ok(outcome?.pop().expect("one result per change")?)
     }
 
     /// The current state of a matter.
@@ -267,7 +310,7 @@ impl Ledger {
 /// Apply one new event to the cached state; true when the matter's projected row changed.
 fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent) -> bool {
     match body {
-        EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => {
+        _ if body.is_org() => {
             cache.org.apply(body);
             false
         }

@@ -2,6 +2,7 @@
 //! embedded default) or PostgreSQL, through one code path (sqlx `Any`). Dialect differences live only in
 //! the per-engine migration folders.
 
+pub mod accounts;
 mod db;
 mod ledger;
 pub mod log;

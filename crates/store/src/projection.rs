@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use xinfang_domain::ids::{MatterId, UnitId};
-use xinfang_domain::org::{Org, Region, Unit};
+use xinfang_domain::ids::{MatterId, UnitId, UserId};
+use xinfang_domain::org::{Org, Region, Unit, User};
 use xinfang_domain::petition::Contact;
 use xinfang_domain::{EventBody, Matter, Status};
 
@@ -216,6 +216,43 @@ pub(crate) async fn contact_rows(conn: &mut AnyConnection) -> Result<Vec<Contact
     rows.iter().map(ContactRow::from_row).collect()
 }
 
+/// Bring the organisation tables up to date with one organisation event, from the already-updated `org`.
+pub(crate) async fn write_org_event(
+    conn: &mut AnyConnection,
+    org: &Org,
+    body: &EventBody,
+    seq: i64,
+) -> Result<()> {
+    match body {
+        EventBody::RegionDefined(r) => upsert_region(conn, r, seq).await,
+        EventBody::UnitCreated(u) => upsert_unit(conn, u, seq).await,
+        EventBody::UserCreated(User { id: user, .. })
+        | EventBody::UserRolesSet { user, .. }
+        | EventBody::UserActiveSet { user, .. } => match org.user(user) {
+            Some(u) => upsert_user(conn, u, seq).await,
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn upsert_user(conn: &mut AnyConnection, user: &User, seq: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, unit, name, roles, active, seq) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, name = excluded.name, \
+         roles = excluded.roles, active = excluded.active, seq = excluded.seq",
+    )
+    .bind(user.id.as_str().to_owned())
+    .bind(user.unit.as_str().to_owned())
+    .bind(user.name.clone())
+    .bind(serde_json::to_string(&user.roles).expect("roles serialize"))
+    .bind(i64::from(user.active))
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn upsert_unit(conn: &mut AnyConnection, unit: &Unit, seq: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO units (id, parent, name, kind, region, seq, data) \
@@ -315,6 +352,23 @@ pub(crate) async fn load_org(conn: &mut AnyConnection) -> Result<Org> {
         org.insert_region(Region {
             code,
             name: row.try_get("name")?,
+        });
+    }
+    for row in sqlx::query("SELECT id, unit, name, roles, active FROM users")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id: String = row.try_get("id")?;
+        let unit: String = row.try_get("unit")?;
+        let roles: String = row.try_get("roles")?;
+        let active: i64 = row.try_get("active")?;
+        let corrupt = || StoreError::Corrupt(format!("用户 {id} 的数据无法解析"));
+        org.insert_user(User {
+            id: UserId::parse(&id).map_err(|_| corrupt())?,
+            name: row.try_get("name")?,
+            unit: UnitId::parse(&unit).map_err(|_| corrupt())?,
+            roles: serde_json::from_str(&roles).map_err(|_| corrupt())?,
+            active: active == 1,
         });
     }
     Ok(org)

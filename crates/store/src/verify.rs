@@ -135,7 +135,7 @@ impl Store {
 impl Folded {
     pub(crate) fn apply(&mut self, body: &EventBody, e: &xinfang_domain::StoredEvent) {
         match body {
-            EventBody::RegionDefined(_) | EventBody::UnitCreated(_) => self.org.apply(body),
+            _ if body.is_org() => self.org.apply(body),
             EventBody::MatterOpened { matter, .. } => {
                 if let Some(m) = Matter::open(body, e.at) {
                     self.matters.insert(matter.clone(), (m, e.seq));
@@ -213,7 +213,7 @@ async fn compare_projection(
     if org != folded.org {
         breaks.push(Break {
             seq: None,
-            reason: "单位或行政区划表与事件日志不一致".into(),
+            reason: "单位、行政区划或用户表与事件日志不一致".into(),
         });
     }
     // The earliest event named wins; breaks that name none come last.
@@ -254,7 +254,7 @@ impl Store {
         }
         drop(conn);
         let mut tx = self.pool.begin().await?;
-        for table in ["matters", "contacts", "units", "regions"] {
+        for table in ["matters", "contacts", "units", "regions", "users"] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *tx)
                 .await?;
@@ -276,6 +276,9 @@ impl Store {
         }
         for u in folded.org.units() {
             projection::upsert_unit(&mut tx, u, 0).await?;
+        }
+        for u in folded.org.users() {
+            projection::upsert_user(&mut tx, u, 0).await?;
         }
         tx.commit().await?;
         Ok(matters.len())

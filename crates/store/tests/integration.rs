@@ -499,3 +499,92 @@ async fn repeat_contacts_link_to_the_matter(db: Db) {
     );
     assert_intact(&db.store).await;
 }
+
+on_both_engines!(accounts_keep_hashes_out_of_the_log);
+
+async fn accounts_keep_hashes_out_of_the_log(db: Db) {
+    use xinfang_domain::ids::UserId;
+    use xinfang_domain::org::{OrgCommand, User};
+    use xinfang_store::accounts::PasswordCheck;
+    let ledger = ledger_with_org(&db.store).await;
+    let id = UserId::parse("wang").unwrap();
+    let create = OrgCommand::CreateUser(User {
+        id: id.clone(),
+        name: "王五".into(),
+        unit: UnitId::parse(DISTRICT_BUREAU).unwrap(),
+        roles: vec![Role::Registrar],
+        active: true,
+    });
+    ledger
+        .execute(&fixtures::admin(), t0(), Change::Org(create))
+        .await
+        .unwrap();
+    let secret = "correct-horse-battery".to_owned();
+    ledger
+        .set_password(&fixtures::admin(), t0(), &id, secret.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.check_password(&id, &secret).await.unwrap(),
+        PasswordCheck::Valid { must_change: true },
+        "a password set by an administrator is a one-time password"
+    );
+    assert_eq!(
+        db.store
+            .check_password(&id, "wrong-password")
+            .await
+            .unwrap(),
+        PasswordCheck::Invalid
+    );
+    assert_eq!(
+        db.store
+            .check_password(&UserId::parse("nobody").unwrap(), &secret)
+            .await
+            .unwrap(),
+        PasswordCheck::Invalid
+    );
+    // Too short a password is refused and changes nothing.
+    assert!(
+        ledger
+            .set_password(&fixtures::admin(), t0(), &id, "short".into())
+            .await
+            .is_err()
+    );
+    // The log records that a password was set, never the hash.
+    let leaked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE payload LIKE '%argon2%'")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(leaked, 0);
+    // A disabled account cannot sign in, whatever the password.
+    let disable = OrgCommand::SetUserActive {
+        user: id.clone(),
+        active: false,
+    };
+    ledger
+        .execute(&fixtures::admin(), t0(), Change::Org(disable))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.check_password(&id, &secret).await.unwrap(),
+        PasswordCheck::Invalid
+    );
+    assert!(!ledger.org().await.unwrap().user(&id).unwrap().active);
+    // Users are a projection; credentials survive a rebuild.
+    db.store.rebuild_projections().await.unwrap();
+    assert_intact(&db.store).await;
+    let enable = OrgCommand::SetUserActive {
+        user: id.clone(),
+        active: true,
+    };
+    ledger
+        .execute(&fixtures::admin(), t0(), Change::Org(enable))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store.check_password(&id, &secret).await.unwrap(),
+        PasswordCheck::Valid { .. }
+    ));
+    assert_intact(&db.store).await;
+}

@@ -9,7 +9,7 @@ use chrono::{NaiveDate, Utc};
 use xinfang_demo::{Simulation, Step};
 use xinfang_domain::catalog::{Channel, DomainPath, Purpose};
 use xinfang_domain::ids::{ContactId, Level, MatterId, RegionCode, UnitId, UserId};
-use xinfang_domain::org::{OrgCommand, Region, Unit, UnitKind};
+use xinfang_domain::org::{OrgCommand, Region, Unit, UnitKind, User};
 use xinfang_domain::petition::{ContactDraft, DeclaredFlags, Location};
 use xinfang_domain::workflow::Filing;
 use xinfang_domain::{Change, Command, Principal, Role};
@@ -39,8 +39,9 @@ pub async fn run(
     let started = Instant::now();
     // Generate on a blocking thread while the previous batch is being written.
     let (tx, rx) = mpsc::sync_channel::<Vec<Step>>(2);
+    let mut sim = Simulation::new(seed, matters, until);
+    let city_bureau = sim.city_bureau();
     let generator = tokio::task::spawn_blocking(move || {
-        let mut sim = Simulation::new(seed, matters, until);
         loop {
             let batch = sim.next_batch(BATCH);
             if batch.is_empty() || tx.send(batch).is_err() {
@@ -79,6 +80,24 @@ pub async fn run(
         elapsed.as_secs_f64(),
         settings.describe_target()
     );
+    // An administrator at the city's petition bureau, to sign in with.
+    let admin = UserId::parse("admin")?;
+    let operator = xinfang_demo::admin();
+    let create = OrgCommand::CreateUser(User {
+        id: admin.clone(),
+        name: "系统管理员".into(),
+        unit: UnitId::parse(&city_bureau)?,
+        roles: vec![Role::Admin],
+        active: true,
+    });
+    ledger
+        .execute(&operator, Utc::now(), Change::Org(create))
+        .await?;
+    let password = xinfang_store::accounts::one_time_password();
+    ledger
+        .set_password(&operator, Utc::now(), &admin, password.clone())
+        .await?;
+    println!("管理员 admin（{city_bureau}）的一次性密码：{password}");
     if !refused.is_empty() {
         println!("工作流拒绝了 {} 个操作，例如：", refused.len());
         for r in refused.iter().take(5) {

@@ -1,5 +1,6 @@
 //! `xinfang`: the command-line entry point.
 
+mod accounts;
 mod bench;
 mod config;
 mod demo;
@@ -37,8 +38,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Create the database and a settings file with the default rules.
-    Init,
+    /// Create the database and a settings file with the default rules; with --unit-name and --region on an
+    /// empty database, also the first unit and its administrator, whose one-time password is printed.
+    Init {
+        /// Name of the first unit, e.g. 江川市信访局.
+        #[arg(long, requires = "region")]
+        unit_name: Option<String>,
+        /// Its GB/T 2260 division code, e.g. 330100.
+        #[arg(long, requires = "unit_name")]
+        region: Option<String>,
+        /// User name of the first administrator.
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(accounts::UserCmd),
     /// Fill a new database with a realistic made-up year of petitions, through the workflow.
     Demo {
         /// How many matters to create.
@@ -117,7 +132,18 @@ fn run_cli() -> anyhow::Result<()> {
 
 async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Cmd::Init => init(&settings).await,
+        Cmd::Init {
+            unit_name,
+            region,
+            admin,
+        } => {
+            init(&settings).await?;
+            if let (Some(unit_name), Some(region)) = (unit_name, region) {
+                accounts::bootstrap(&settings, &unit_name, &region, &admin).await?;
+            }
+            Ok(())
+        }
+        Cmd::User(cmd) => accounts::run(&settings, cmd).await,
         Cmd::Demo {
             matters,
             seed,

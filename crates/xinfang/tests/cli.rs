@@ -267,3 +267,101 @@ fn init_writes_settings_that_load_back() {
         "a non-number threshold must be refused"
     );
 }
+
+/// The one-time password a command printed.
+fn printed_password(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.split("一次性密码：").nth(1))
+        .unwrap_or_else(|| panic!("no password in: {out}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn first_admin_and_staff_accounts_from_the_command_line() {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use xinfang_domain::ids::UserId;
+        use xinfang_store::accounts::PasswordCheck;
+        let target = Target::sqlite();
+        let (ok, out) = run(
+            &target,
+            &["init", "--unit-name", "江川市信访局", "--region", "339900"],
+        );
+        assert!(ok, "{out}");
+        let admin_password = printed_password(&out);
+        let (ok, out) = run(
+            &target,
+            &[
+                "user",
+                "add",
+                "--id",
+                "zhangsan",
+                "--name",
+                "张三",
+                "--unit",
+                "339900-xfj",
+                "--role",
+                "registrar",
+                "--role",
+                "交办转送人员",
+            ],
+        );
+        assert!(ok, "{out}");
+        let staff_password = printed_password(&out);
+        assert_ne!(admin_password, staff_password);
+        // A second bootstrap is refused; so is an unknown role.
+        let (ok, out) = run(
+            &target,
+            &["init", "--unit-name", "另一个局", "--region", "339900"],
+        );
+        assert!(!ok && out.contains("已有用户"), "{out}");
+        let (ok, out) = run(
+            &target,
+            &[
+                "user",
+                "add",
+                "--id",
+                "x",
+                "--name",
+                "某",
+                "--unit",
+                "339900-xfj",
+                "--role",
+                "boss",
+            ],
+        );
+        assert!(!ok && out.contains("未知角色"), "{out}");
+
+        let store = target.store().await;
+        let zhang = UserId::parse("zhangsan").unwrap();
+        assert_eq!(
+            store.check_password(&zhang, &staff_password).await.unwrap(),
+            PasswordCheck::Valid { must_change: true }
+        );
+        let (ok, out) = run(&target, &["user", "reset", "--id", "zhangsan"]);
+        assert!(ok, "{out}");
+        let new_password = printed_password(&out);
+        assert_eq!(
+            store.check_password(&zhang, &staff_password).await.unwrap(),
+            PasswordCheck::Invalid
+        );
+        assert!(matches!(
+            store.check_password(&zhang, &new_password).await.unwrap(),
+            PasswordCheck::Valid { .. }
+        ));
+        let (ok, out) = run(&target, &["user", "disable", "--id", "zhangsan"]);
+        assert!(ok, "{out}");
+        assert_eq!(
+            store.check_password(&zhang, &new_password).await.unwrap(),
+            PasswordCheck::Invalid
+        );
+        let admin = UserId::parse("admin").unwrap();
+        assert!(matches!(
+            store.check_password(&admin, &admin_password).await.unwrap(),
+            PasswordCheck::Valid { .. }
+        ));
+        store.close().await;
+        let (ok, out) = run(&target, &["verify"]);
+        assert!(ok, "{out}");
+    });
+}

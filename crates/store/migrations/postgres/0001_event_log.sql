@@ -75,3 +75,21 @@ CREATE TABLE regions (
     name TEXT    NOT NULL,
     seq  BIGINT NOT NULL
 );
+
+CREATE TABLE users (
+    id     TEXT PRIMARY KEY,
+    unit   TEXT    NOT NULL,
+    name   TEXT    NOT NULL,
+    roles  TEXT    NOT NULL,
+    active BIGINT NOT NULL,
+    seq    BIGINT NOT NULL
+);
+
+-- Not a projection: password hashes stay out of the event log (which only records that a password was
+-- set), so that a replaced hash is really gone. Rebuilding the projections leaves this table alone.
+CREATE TABLE credentials (
+    user_id     TEXT PRIMARY KEY,
+    hash        TEXT    NOT NULL,
+    must_change BIGINT NOT NULL,
+    updated_ms  BIGINT NOT NULL
+);

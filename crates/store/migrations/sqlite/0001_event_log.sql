@@ -74,3 +74,21 @@ CREATE TABLE regions (
     name TEXT    NOT NULL,
     seq  INTEGER NOT NULL
 );
+
+CREATE TABLE users (
+    id     TEXT PRIMARY KEY,
+    unit   TEXT    NOT NULL,
+    name   TEXT    NOT NULL,
+    roles  TEXT    NOT NULL,
+    active INTEGER NOT NULL,
+    seq    INTEGER NOT NULL
+);
+
+-- Not a projection: password hashes stay out of the event log (which only records that a password was
+-- set), so that a replaced hash is really gone. Rebuilding the projections leaves this table alone.
+CREATE TABLE credentials (
+    user_id     TEXT PRIMARY KEY,
+    hash        TEXT    NOT NULL,
+    must_change INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL
+);

@@ -1,0 +1,188 @@
+//! `xinfang init --unit-name … --region …` and `xinfang user add|disable|enable|reset`.
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Subcommand;
+use xinfang_domain::ids::{RegionCode, UnitId, UserId};
+use xinfang_domain::org::{OrgCommand, Region, Unit, UnitKind, User};
+use xinfang_domain::{Change, Principal, Role};
+use xinfang_store::{Ledger, accounts};
+
+use crate::config::Settings;
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Create a staff account and print its one-time password.
+    Add {
+        /// User name (login), e.g. zhangsan.
+        #[arg(long)]
+        id: String,
+        /// Full name, e.g. 张三.
+        #[arg(long)]
+        name: String,
+        /// The unit the user works for.
+        #[arg(long)]
+        unit: String,
+        /// Roles: registrar, dispatcher, handler, supervisor, leader, analyst, admin (repeat the flag).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// Stop an account from signing in.
+    Disable {
+        #[arg(long)]
+        id: String,
+    },
+    /// Let a disabled account sign in again.
+    Enable {
+        #[arg(long)]
+        id: String,
+    },
+    /// Replace a user's password with a new one-time password, printed once.
+    Reset {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+/// The operator at the console acts as the system administrator.
+fn operator() -> anyhow::Result<Principal> {
+    Ok(Principal {
+        user: UserId::parse("system")?,
+        unit: UnitId::parse("system")?,
+        roles: vec![Role::Admin],
+    })
+}
+
+fn parse_role(s: &str) -> anyhow::Result<Role> {
+    Role::ALL
+        .into_iter()
+        .find(|r| {
+            serde_json::to_value(r)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .as_deref()
+                == Some(s)
+                || r.label() == s
+        })
+        .with_context(|| format!("未知角色：{s}"))
+}
+
+async fn add_user(ledger: &Ledger, user: User) -> anyhow::Result<String> {
+    let op = operator()?;
+    let id = user.id.clone();
+    ledger
+        .execute(&op, Utc::now(), Change::Org(OrgCommand::CreateUser(user)))
+        .await?;
+    let password = accounts::one_time_password();
+    ledger
+        .set_password(&op, Utc::now(), &id, password.clone())
+        .await?;
+    Ok(password)
+}
+
+fn print_password(user: &str, password: &str) {
+    println!("用户 {user} 的一次性密码：{password}");
+    println!("（只显示这一次；首次登录后须修改密码）");
+}
+
+/// The first unit and its administrator, on a database without users.
+pub async fn bootstrap(
+    settings: &Settings,
+    unit_name: &str,
+    region: &str,
+    admin: &str,
+) -> anyhow::Result<()> {
+    let ledger = crate::open_ledger(settings).await?;
+    if ledger.org().await?.users().next().is_some() {
+        anyhow::bail!("数据库中已有用户：请用 xinfang user add 添加账号");
+    }
+    let code = RegionCode::parse(region)?;
+    let unit_id = UnitId::parse(&format!("{code}-xfj"))?;
+    let op = operator()?;
+    for change in [
+        OrgCommand::DefineRegion(Region {
+            code: code.clone(),
+            name: unit_name.trim_end_matches("信访局").to_owned(),
+        }),
+        OrgCommand::CreateUnit(Unit {
+            id: unit_id.clone(),
+            name: unit_name.to_owned(),
+            kind: UnitKind::PetitionBureau,
+            level: code.level(),
+            region: code,
+            parent: None,
+            domains: Vec::new(),
+        }),
+    ] {
+        ledger.execute(&op, Utc::now(), Change::Org(change)).await?;
+    }
+    let password = add_user(
+        &ledger,
+        User {
+            id: UserId::parse(admin)?,
+            name: "系统管理员".into(),
+            unit: unit_id.clone(),
+            roles: vec![Role::Admin],
+            active: true,
+        },
+    )
+    .await?;
+    println!("已创建单位 {unit_name}（{unit_id}）和管理员 {admin}");
+    print_password(admin, &password);
+    Ok(())
+}
+
+pub async fn run(settings: &Settings, cmd: UserCmd) -> anyhow::Result<()> {
+    let ledger = crate::open_ledger(settings).await?;
+    let op = operator()?;
+    match cmd {
+        UserCmd::Add {
+            id,
+            name,
+            unit,
+            roles,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| parse_role(r))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let password = add_user(
+                &ledger,
+                User {
+                    id: UserId::parse(&id)?,
+                    name,
+                    unit: UnitId::parse(&unit)?,
+                    roles,
+                    active: true,
+                },
+            )
+            .await?;
+            println!("已创建用户 {id}");
+            print_password(&id, &password);
+        }
+        UserCmd::Disable { id } => {
+            let change = OrgCommand::SetUserActive {
+                user: UserId::parse(&id)?,
+                active: false,
+            };
+            ledger.execute(&op, Utc::now(), Change::Org(change)).await?;
+            println!("已停用用户 {id}");
+        }
+        UserCmd::Enable { id } => {
+            let change = OrgCommand::SetUserActive {
+                user: UserId::parse(&id)?,
+                active: true,
+            };
+            ledger.execute(&op, Utc::now(), Change::Org(change)).await?;
+            println!("已启用用户 {id}");
+        }
+        UserCmd::Reset { id } => {
+            let password = accounts::one_time_password();
+            ledger
+                .set_password(&op, Utc::now(), &UserId::parse(&id)?, password.clone())
+                .await?;
+            print_password(&id, &password);
+        }
+    }
+    Ok(())
+}
