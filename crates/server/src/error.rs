@@ -32,6 +32,22 @@ pub enum ApiError {
     NotFound,
     #[error("该资源不支持此请求方法")]
     MethodNotAllowed,
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("用户名或密码错误")]
+    InvalidCredentials,
+    #[error("{message}")]
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
+    #[error("尝试次数过多，请 {retry_after_secs} 秒后再试")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("服务暂不可用：{0}")]
     Unavailable(&'static str),
     #[error(transparent)]
@@ -60,6 +76,10 @@ impl ApiError {
         match self {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Workflow(w) => match w {
@@ -86,6 +106,11 @@ impl ApiError {
         let (code, field) = match self {
             ApiError::NotFound => ("not_found", None),
             ApiError::MethodNotAllowed => ("method_not_allowed", None),
+            ApiError::Unauthenticated => ("unauthenticated", None),
+            ApiError::InvalidCredentials => ("invalid_credentials", None),
+            ApiError::Forbidden { code, .. } => (*code, None),
+            ApiError::TooManyRequests { .. } => ("too_many_requests", None),
+            ApiError::Invalid { field, .. } => ("invalid", Some(*field)),
             ApiError::Unavailable(_) => ("unavailable", None),
             ApiError::Internal(_) => ("internal", None),
             ApiError::Workflow(w) => (w.code(), w.field()),
@@ -104,6 +129,13 @@ impl IntoResponse for ApiError {
             // The cause goes to the log, never to the client.
             tracing::error!(error = ?e, "internal error");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let ApiError::TooManyRequests { retry_after_secs } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+        }
+        response
     }
 }

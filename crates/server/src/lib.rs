@@ -2,6 +2,7 @@
 //! the rules live in `xinfang-domain`. Routes are registered together with their OpenAPI documentation
 //! (utoipa-axum), so the document at /api/openapi.json cannot drift from the routes.
 
+pub mod auth;
 pub mod error;
 mod health;
 
@@ -40,6 +41,9 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(auth::login, auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
 }
 
 /// The whole application: API routes, their OpenAPI document and the browsable API page.
@@ -65,7 +69,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds login throttling.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -3,13 +3,18 @@
 use std::net::SocketAddr;
 
 use xinfang_domain::calendar::Calendar;
+use xinfang_domain::fixtures;
+use xinfang_domain::ids::{UnitId, UserId};
+use xinfang_domain::org::{OrgCommand, User};
 use xinfang_domain::rules::Rules;
+use xinfang_domain::{Change, Role};
 use xinfang_server::AppState;
 use xinfang_store::{Ledger, Store, StoreOptions};
 
 struct TestApp {
     addr: SocketAddr,
     client: reqwest::Client,
+    ledger: Ledger,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -27,12 +32,45 @@ async fn spawn_app() -> TestApp {
         .await
         .unwrap();
     let ledger = Ledger::new(store, Rules::default(), Calendar::mainland());
+    let now = chrono::Utc::now();
+    for c in fixtures::org_commands() {
+        ledger
+            .execute(&fixtures::admin(), now, Change::Org(c))
+            .await
+            .unwrap();
+    }
+    let user = User {
+        id: UserId::parse("wang").unwrap(),
+        name: "王五".into(),
+        unit: UnitId::parse(fixtures::DISTRICT_BUREAU).unwrap(),
+        roles: vec![Role::Registrar, Role::Dispatcher],
+        active: true,
+    };
+    ledger
+        .execute(
+            &fixtures::admin(),
+            now,
+            Change::Org(OrgCommand::CreateUser(user)),
+        )
+        .await
+        .unwrap();
+    ledger
+        .set_password(
+            &fixtures::admin(),
+            now,
+            &UserId::parse("wang").unwrap(),
+            ONE_TIME.into(),
+        )
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(xinfang_server::serve(
         listener,
-        AppState { ledger },
+        AppState {
+            ledger: ledger.clone(),
+        },
         async {
             let _ = rx.await;
         },
@@ -40,6 +78,7 @@ async fn spawn_app() -> TestApp {
     TestApp {
         addr,
         client: reqwest::Client::new(),
+        ledger,
         _dir: dir,
         _shutdown: tx,
     }
@@ -60,7 +99,7 @@ async fn probes_answer() {
         .await
         .unwrap();
     assert_eq!(ready["status"], "ready");
-    assert_eq!(ready["head_seq"], 0);
+    assert!(ready["head_seq"].as_i64().unwrap() > 0);
 }
 
 #[tokio::test]
@@ -117,4 +156,165 @@ async fn errors_are_json_with_a_code_and_a_chinese_message() {
     assert_eq!(wrong_method.status(), 405);
     let body: serde_json::Value = wrong_method.json().await.unwrap();
     assert_eq!(body["code"], "method_not_allowed");
+}
+
+const ONE_TIME: &str = "one-time-password-123";
+
+/// Sign in; returns the session cookie and the CSRF token.
+async fn login(app: &TestApp, user: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"user": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn cookie_of(response: &reqwest::Response) -> String {
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn sign_in_change_the_one_time_password_and_sign_out() {
+    let app = spawn_app().await;
+    // Wrong password and unknown user look the same.
+    for (user, password) in [("wang", "not-the-password"), ("nobody", ONE_TIME)] {
+        let r = login(&app, user, password).await;
+        assert_eq!(r.status(), 401);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "invalid_credentials");
+        assert_eq!(body["message"], "用户名或密码错误");
+    }
+    let r = login(&app, "wang", ONE_TIME).await;
+    assert_eq!(r.status(), 200);
+    let cookie = cookie_of(&r);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["unit"], fixtures::DISTRICT_BUREAU);
+    assert_eq!(body["unit_name"], "上城区信访局");
+    assert_eq!(body["must_change_password"], true);
+    let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["name"], "王五");
+    assert_eq!(me["roles"], serde_json::json!(["registrar", "dispatcher"]));
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    // Changing something needs the CSRF token as well as the cookie.
+    let change =
+        serde_json::json!({"current_password": ONE_TIME, "new_password": "my-own-secret-42"});
+    let no_csrf = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .header("cookie", &cookie)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), 403);
+    assert_eq!(
+        no_csrf.json::<serde_json::Value>().await.unwrap()["code"],
+        "csrf"
+    );
+    let short = serde_json::json!({"current_password": ONE_TIME, "new_password": "short"});
+    let r = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&short)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["details"]["field"],
+        "password"
+    );
+    let r = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["must_change_password"], false);
+    assert_eq!(
+        login(&app, "wang", ONE_TIME).await.status(),
+        401,
+        "the one-time password is gone"
+    );
+
+    let out = app
+        .client
+        .delete(app.url("/api/v1/session"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert!(app.ledger.store().verify().await.unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_even_with_the_right_password() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        assert_eq!(login(&app, "wang", "guess-guess-guess").await.status(), 401);
+    }
+    let r = login(&app, "wang", ONE_TIME).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "too_many_requests"
+    );
 }

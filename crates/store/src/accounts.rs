@@ -111,3 +111,126 @@ pub(crate) async fn upsert_credentials(
     .await?;
     Ok(())
 }
+
+/// A signed-in session, as the server needs it on each request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: UserId,
+    pub csrf_token: String,
+    pub expires_ms: i64,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Start a session; returns the secret token (for the cookie) and the session.
+    pub async fn create_session(
+        &self,
+        user: &UserId,
+        now_ms: i64,
+        lifetime_ms: i64,
+        address: &str,
+    ) -> Result<(String, Session)> {
+        let token = random_token();
+        let session = Session {
+            user: user.clone(),
+            csrf_token: random_token(),
+            expires_ms: now_ms + lifetime_ms,
+        };
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms, expires_ms, address) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash(&token))
+        .bind(user.as_str().to_owned())
+        .bind(session.csrf_token.clone())
+        .bind(now_ms)
+        .bind(session.expires_ms)
+        .bind(address.to_owned())
+        .execute(&self.pool)
+        .await?;
+        Ok((token, session))
+    }
+
+    /// The live session a token belongs to.
+    pub async fn session(&self, token: &str, now_ms: i64) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT user_id, csrf_token, expires_ms FROM sessions \
+             WHERE token_hash = $1 AND expires_ms > $2",
+        )
+        .bind(token_hash(token))
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let user: String = r.try_get("user_id")?;
+            Ok(Session {
+                user: UserId::parse(&user)
+                    .map_err(|_| StoreError::Corrupt(format!("会话中的用户名无效：{user}")))?,
+                csrf_token: r.try_get("csrf_token")?,
+                expires_ms: r.try_get("expires_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// End every session of a user (on disabling, or after a password change elsewhere).
+    pub async fn end_sessions_of(&self, user: &UserId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.as_str().to_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_login_failure(&self, keys: &[String], now_ms: i64) -> Result<()> {
+        for key in keys {
+            sqlx::query("INSERT INTO login_failures (throttle_key, at_ms) VALUES ($1, $2)")
+                .bind(key.clone())
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Failed sign-ins for `key` since `since_ms`.
+    pub async fn login_failures(&self, key: &str, since_ms: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE throttle_key = $1 AND at_ms > $2",
+        )
+        .bind(key.to_owned())
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
+impl Store {
+    /// Whether the user still has to replace a one-time password.
+    pub async fn must_change_password(&self, user: &UserId) -> Result<bool> {
+        let flag: Option<i64> =
+            sqlx::query_scalar("SELECT must_change FROM credentials WHERE user_id = $1")
+                .bind(user.as_str().to_owned())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(flag == Some(1))
+    }
+}
