@@ -106,8 +106,17 @@ impl Ledger {
         &self,
         changes: Vec<(Principal, DateTime<Utc>, Change)>,
     ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
+        self.write_locked(changes, None).await
+    }
+
+    /// One writer at a time in this process; other processes queue on the chain head.
+    async fn write_locked(
+        &self,
+        changes: Vec<(Principal, DateTime<Utc>, Change)>,
+        credential: Option<Credential>,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
         let mut cache = self.cache.lock().await;
-        let outcome = self.write(&mut cache, changes, None).await;
+        let outcome = self.write(&mut cache, changes, credential).await;
         if outcome.is_err() {
             // The cache may hold state that never committed.
             cache.head_seq = -1;
@@ -189,7 +198,13 @@ impl Ledger {
                 head.seq += 1;
                 let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
                 head.hash = event.hash;
-                let row_changed = fold(cache, &body, &event);
+                let row_changed = projection::fold_event(
+                    &mut cache.org,
+                    &mut cache.matters,
+                    &body,
+                    event.at,
+                    &event.actor,
+                );
                 if body.is_org() {
                     head.org_seq = head.seq;
                 }
@@ -270,21 +285,13 @@ impl Ledger {
         let hash = crate::accounts::hash_password(password).await?;
         let must_change = *user != principal.user;
         let change = Change::Org(OrgCommand::SetPassword { user: user.clone() });
-        let mut cache = self.cache.lock().await;
-        let outcome = self
-            .write(
-                &mut cache,
+        let mut results = self
+            .write_locked(
                 vec![(principal.clone(), at, change)],
                 Some((user.clone(), hash, must_change)),
             )
-            .await;
-        if outcome.is_err() {
-            cache.head_seq = -1;
-            cache.org_seq = -1;
-            cache.matters.clear();
-            cache.complete = false;
-        }
-        Ok(outcome?.pop().expect("one result per change")?)
+            .await?;
+        Ok(results.pop().expect("one result per change")?)
     }
 
     /// The current state of a matter.
@@ -304,28 +311,5 @@ impl Ledger {
         let mut conn = self.store.pool.acquire().await?;
         let Head { seq, hash, .. } = log::read_head(&mut conn).await?;
         Ok((seq, hash))
-    }
-}
-
-/// Apply one new event to the cached state; true when the matter's projected row changed.
-fn fold(cache: &mut Cache, body: &EventBody, event: &StoredEvent) -> bool {
-    match body {
-        _ if body.is_org() => {
-            cache.org.apply(body);
-            false
-        }
-        EventBody::MatterOpened { matter, .. } => {
-            let m = Matter::open(body, event.at).expect("matter_opened opens a matter");
-            cache.matters.insert(matter.clone(), m);
-            true
-        }
-        _ => match body.matter().and_then(|id| cache.matters.get_mut(id)) {
-            Some(m) => {
-                let before = projection::changing_columns(m);
-                m.apply(body, event.at, &event.actor);
-                projection::changing_columns(m) != before
-            }
-            None => false,
-        },
     }
 }

@@ -31,6 +31,38 @@ pub(crate) fn changing_columns(m: &Matter) -> (Status, Option<UnitId>, Option<Na
     (m.status, m.handler.clone(), m.next_due())
 }
 
+/// Fold one event into the organisation or the matter it concerns; true when the matter's projected row
+/// changed (it opened, or a changing column moved). The ledger and `verify` both fold with this.
+pub(crate) fn fold_event(
+    org: &mut Org,
+    matters: &mut HashMap<MatterId, Matter>,
+    body: &EventBody,
+    at: chrono::DateTime<chrono::Utc>,
+    actor: &xinfang_domain::Actor,
+) -> bool {
+    if body.is_org() {
+        org.apply(body);
+        return false;
+    }
+    if let EventBody::MatterOpened { matter, .. } = body {
+        return match Matter::open(body, at) {
+            Some(m) => {
+                matters.insert(matter.clone(), m);
+                true
+            }
+            None => false,
+        };
+    }
+    match body.matter().and_then(|id| matters.get_mut(id)) {
+        Some(m) => {
+            let before = changing_columns(m);
+            m.apply(body, at, actor);
+            changing_columns(m) != before
+        }
+        None => false,
+    }
+}
+
 /// One row of `matters`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MatterRow {

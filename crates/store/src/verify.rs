@@ -44,7 +44,9 @@ impl VerifyReport {
 #[derive(Default)]
 pub(crate) struct Folded {
     pub org: Org,
-    pub matters: HashMap<MatterId, (Matter, i64)>,
+    pub matters: HashMap<MatterId, Matter>,
+    /// The event that last changed each matter's projected row.
+    pub changed: HashMap<MatterId, i64>,
     pub contacts: HashMap<ContactId, (Contact, i64)>,
 }
 
@@ -134,27 +136,21 @@ impl Store {
 
 impl Folded {
     pub(crate) fn apply(&mut self, body: &EventBody, e: &xinfang_domain::StoredEvent) {
-        match body {
-            _ if body.is_org() => self.org.apply(body),
-            EventBody::MatterOpened { matter, .. } => {
-                if let Some(m) = Matter::open(body, e.at) {
-                    self.matters.insert(matter.clone(), (m, e.seq));
-                }
-            }
-            _ => {
-                if let EventBody::ContactRegistered { contact } = body {
-                    self.contacts
-                        .insert(contact.draft.id.clone(), ((**contact).clone(), e.seq));
-                }
-                if let Some((m, seq)) = body.matter().and_then(|id| self.matters.get_mut(id)) {
-                    let before = projection::changing_columns(m);
-                    m.apply(body, e.at, &e.actor);
-                    if projection::changing_columns(m) != before {
-                        *seq = e.seq;
-                    }
-                }
-            }
+        if let EventBody::ContactRegistered { contact } = body {
+            self.contacts
+                .insert(contact.draft.id.clone(), ((**contact).clone(), e.seq));
         }
+        if projection::fold_event(&mut self.org, &mut self.matters, body, e.at, &e.actor)
+            && let Some(id) = body.matter()
+        {
+            self.changed.insert(id.clone(), e.seq);
+        }
+    }
+
+    pub(crate) fn matter_rows(&self) -> impl Iterator<Item = MatterRow> + '_ {
+        self.matters
+            .values()
+            .map(|m| MatterRow::of(m, self.changed.get(&m.id).copied().unwrap_or_default()))
     }
 }
 
@@ -165,9 +161,8 @@ async fn compare_projection(
     let mut breaks: Vec<Break> = Vec::new();
 
     let mut expected: HashMap<String, MatterRow> = folded
-        .matters
-        .values()
-        .map(|(m, seq)| (m.id.as_str().to_owned(), MatterRow::of(m, *seq)))
+        .matter_rows()
+        .map(|row| (row.id.clone(), row))
         .collect();
     for row in projection::matter_rows(&mut *conn).await? {
         match expected.remove(&row.id) {
@@ -259,11 +254,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let matters: Vec<MatterRow> = folded
-            .matters
-            .values()
-            .map(|(m, s)| MatterRow::of(m, *s))
-            .collect();
+        let matters: Vec<MatterRow> = folded.matter_rows().collect();
         projection::insert_matters(&mut tx, &matters.iter().collect::<Vec<_>>()).await?;
         let contacts: Vec<ContactRow> = folded
             .contacts
