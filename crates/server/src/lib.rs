@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 mod health;
+mod org;
 
 use std::future::Future;
 
@@ -44,6 +45,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login, auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
+        .routes(routes!(org::units))
+        .routes(routes!(org::regions))
+        .routes(routes!(org::domains))
 }
 
 /// The whole application: API routes, their OpenAPI document and the browsable API page.

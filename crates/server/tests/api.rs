@@ -318,3 +318,105 @@ async fn repeated_failures_are_throttled_even_with_the_right_password() {
         "too_many_requests"
     );
 }
+
+#[tokio::test]
+async fn the_organisation_is_readable_once_the_one_time_password_is_replaced() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/units"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let r = login(&app, "wang", ONE_TIME).await;
+    let cookie = cookie_of(&r);
+    let csrf = r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let blocked = app
+        .client
+        .get(app.url("/api/v1/units"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 403);
+    assert_eq!(
+        blocked.json::<serde_json::Value>().await.unwrap()["code"],
+        "password_change_required"
+    );
+    let change =
+        serde_json::json!({"current_password": ONE_TIME, "new_password": "my-own-secret-42"});
+    let r = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    let units: Vec<serde_json::Value> = app
+        .client
+        .get(app.url("/api/v1/units"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(units.len(), 9);
+    // Parents come before their children.
+    let position = |id: &str| units.iter().position(|u| u["id"] == id).unwrap();
+    assert!(position(fixtures::CITY_GOV) < position(fixtures::DISTRICT_GOV));
+    assert!(position(fixtures::DISTRICT_GOV) < position(fixtures::DISTRICT_LABOUR));
+    let bureau = &units[position(fixtures::DISTRICT_BUREAU)];
+    assert_eq!(bureau["kind_label"], "信访部门");
+    assert_eq!(bureau["parent"], fixtures::CITY_BUREAU);
+
+    let regions: Vec<serde_json::Value> = app
+        .client
+        .get(app.url("/api/v1/regions"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        regions
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["330000", "330100", "330102"]
+    );
+    assert_eq!(regions[2]["parent"], "330100");
+
+    let domains: Vec<serde_json::Value> = app
+        .client
+        .get(app.url("/api/v1/domains"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(domains.len(), 17);
+    assert_eq!(domains[0]["name"], "城乡建设");
+    assert!(
+        domains[0]["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "问题楼盘")
+    );
+}
