@@ -3,6 +3,7 @@
 //!
 //! This crate does no I/O: storage, text analysis, reports and the server build on it.
 
+pub mod access;
 pub mod calendar;
 pub mod catalog;
 pub mod error;
