@@ -56,6 +56,8 @@ pub struct Ledger {
     rules: Arc<Rules>,
     calendar: Arc<Calendar>,
     cache: Arc<Mutex<Cache>>,
+    /// The organisation as of an `org_seq`, for readers; writers use their own copy in `cache`.
+    org_view: Arc<std::sync::RwLock<Option<(i64, Arc<Org>)>>>,
 }
 
 impl Ledger {
@@ -71,6 +73,7 @@ impl Ledger {
                 matters: HashMap::new(),
                 complete: false,
             })),
+            org_view: Arc::new(std::sync::RwLock::new(None)),
         }
     }
 
@@ -301,9 +304,20 @@ impl Ledger {
     }
 
     /// The organisation as it stands.
-    pub async fn org(&self) -> Result<Org, StoreError> {
+    ///
+    /// Read on every signed-in request, so it is kept per process and reloaded only when the chain head
+    /// says an organisation event was written since (by this process or any other).
+    pub async fn org(&self) -> Result<Arc<Org>, StoreError> {
         let mut conn = self.store.pool.acquire().await?;
-        projection::load_org(&mut conn).await
+        let head = log::read_head(&mut conn).await?;
+        if let Some((seq, org)) = &*self.org_view.read().expect("not poisoned")
+            && *seq == head.org_seq
+        {
+            return Ok(Arc::clone(org));
+        }
+        let org = Arc::new(projection::load_org(&mut conn).await?);
+        *self.org_view.write().expect("not poisoned") = Some((head.org_seq, Arc::clone(&org)));
+        Ok(org)
     }
 
     /// The end of the chain: (sequence number, hash).

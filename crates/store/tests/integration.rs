@@ -588,3 +588,35 @@ async fn accounts_keep_hashes_out_of_the_log(db: Db) {
     ));
     assert_intact(&db.store).await;
 }
+
+on_both_engines!(organisation_reads_follow_other_writers);
+
+async fn organisation_reads_follow_other_writers(db: Db) {
+    use xinfang_domain::ids::UserId;
+    use xinfang_domain::org::{OrgCommand, User};
+    let reader = ledger_with_org(&db.store).await;
+    let before = reader.org().await.unwrap();
+    assert_eq!(before.units().count(), 9);
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &reader.org().await.unwrap()),
+        "unchanged: served from memory"
+    );
+    // Another process adds a user; the reader sees it on its next read.
+    let writer = Ledger::new(db.store.clone(), Rules::default(), Calendar::mainland());
+    let create = OrgCommand::CreateUser(User {
+        id: UserId::parse("zhao").unwrap(),
+        name: "赵六".into(),
+        unit: UnitId::parse(CITY_BUREAU).unwrap(),
+        roles: vec![Role::Supervisor],
+        active: true,
+    });
+    writer
+        .execute(&fixtures::admin(), t0(), Change::Org(create))
+        .await
+        .unwrap();
+    let after = reader.org().await.unwrap();
+    assert!(after.user(&UserId::parse("zhao").unwrap()).is_some());
+    // Matter events do not invalidate it.
+    register(&writer, "XF-9", "C-9", t0()).await;
+    assert!(std::sync::Arc::ptr_eq(&after, &reader.org().await.unwrap()));
+}
