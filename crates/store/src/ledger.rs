@@ -44,6 +44,9 @@ struct Cache {
     complete: bool,
 }
 
+/// The organisation and the `org_seq` it is current for.
+type OrgView = Option<(i64, Arc<Org>)>;
+
 /// A password hash to store with the event that records it: (user, hash, must change at next login).
 type Credential = (UserId, crate::accounts::PasswordHashText, bool);
 
@@ -57,7 +60,7 @@ pub struct Ledger {
     calendar: Arc<Calendar>,
     cache: Arc<Mutex<Cache>>,
     /// The organisation as of an `org_seq`, for readers; writers use their own copy in `cache`.
-    org_view: Arc<std::sync::RwLock<Option<(i64, Arc<Org>)>>>,
+    org_view: Arc<std::sync::RwLock<OrgView>>,
 }
 
 impl Ledger {
