@@ -2,6 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The stable code of a unit enum variant, as it appears in JSON and in the database (`visit`,
+/// `awaiting_triage`, `registrar` …).
+pub fn code<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => panic!("not a unit enum variant: {other:?}"),
+    }
+}
+
 /// How a contact arrived (信访形式). The first five are named by the 信访工作条例 (2022).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -62,6 +62,17 @@ pub struct User {
     pub active: bool,
 }
 
+impl User {
+    /// The user acting for their unit with their roles.
+    pub fn principal(&self) -> crate::workflow::Principal {
+        crate::workflow::Principal {
+            user: self.id.clone(),
+            unit: self.unit.clone(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
 /// The unit tree, region names and staff accounts, as projected from organisation events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Org {

@@ -64,6 +64,28 @@ impl Case {
             .unwrap_or_else(|e| panic!("refused: {e}"))
     }
 
+    /// The handling unit (the district labour bureau) accepts.
+    fn accept(&mut self, when: DateTime<Utc>) {
+        self.ok(
+            staff(DISTRICT_LABOUR, Role::Handler),
+            when,
+            Command::Accept { matter: id() },
+        );
+    }
+
+    /// The handling unit answers.
+    fn answer(&mut self, when: DateTime<Utc>, outcome: Outcome, opinion: &str) {
+        self.ok(
+            staff(DISTRICT_LABOUR, Role::Handler),
+            when,
+            Command::Answer {
+                matter: id(),
+                outcome,
+                opinion: opinion.into(),
+            },
+        );
+    }
+
     fn m(&self) -> &Matter {
         self.matter.as_ref().unwrap()
     }
@@ -113,11 +135,7 @@ fn working_days_skip_national_day_and_count_the_make_up_saturday() {
 fn calendar_days_roll_past_a_holiday_and_an_extension_adds_to_the_due_date() {
     let mut case = Case::new(Rules::default());
     register_and_transfer(&mut case, at(2025, 3, 3), at(2025, 3, 5));
-    case.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 3, 7),
-        Command::Accept { matter: id() },
-    );
+    case.accept(at(2025, 3, 7));
     // 2025-03-07 + 60 days = 2025-05-06, the first day after the 劳动节 holiday (05-01 … 05-05).
     assert_eq!(case.m().answer_due, Some(date("2025-05-06")));
     case.ok(
@@ -203,11 +221,7 @@ fn return_after_five_working_days_is_refused() {
 fn evaluation_window_closes_into_expired_and_opens_early_without_an_answer() {
     let mut case = Case::new(Rules::default());
     register_and_transfer(&mut case, at(2025, 6, 2), at(2025, 6, 3));
-    case.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 6, 4),
-        Command::Accept { matter: id() },
-    );
+    case.accept(at(2025, 6, 4));
     // No answer yet: rating opens only after 90 days from receipt (2025-08-31).
     let evaluate = |target| Command::Evaluate {
         matter: id(),
@@ -227,15 +241,7 @@ fn evaluation_window_closes_into_expired_and_opens_early_without_an_answer() {
         at(2025, 9, 2),
         evaluate(EvaluationTarget::Bureau),
     );
-    case.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 9, 3),
-        Command::Answer {
-            matter: id(),
-            outcome: Outcome::NotSupported,
-            opinion: "不予支持".into(),
-        },
-    );
+    case.answer(at(2025, 9, 3), Outcome::NotSupported, "不予支持");
     // 30 days from 2025-09-03 is 2025-10-03, inside the 国庆 holiday: the window ends on 2025-10-09.
     assert_eq!(case.m().evaluation_due, Some(date("2025-10-09")));
     let staff_rating = case.ok(
@@ -259,20 +265,8 @@ fn evaluation_window_closes_into_expired_and_opens_early_without_an_answer() {
     // Another matter whose window passes unrated: 超期未评价.
     let mut other = Case::new(Rules::default());
     register_and_transfer(&mut other, at(2025, 6, 2), at(2025, 6, 3));
-    other.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 6, 4),
-        Command::Accept { matter: id() },
-    );
-    other.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 7, 1),
-        Command::Answer {
-            matter: id(),
-            outcome: Outcome::Supported,
-            opinion: "已解决".into(),
-        },
-    );
+    other.accept(at(2025, 6, 4));
+    other.answer(at(2025, 7, 1), Outcome::Supported, "已解决");
     let rules = Rules::default();
     let cal = Calendar::mainland();
     let status = |day: &str| {
@@ -299,20 +293,8 @@ fn evaluation_window_closes_into_expired_and_opens_early_without_an_answer() {
 fn review_must_go_up_and_hearing_days_do_not_count() {
     let mut case = Case::new(Rules::default());
     register_and_transfer(&mut case, at(2025, 6, 2), at(2025, 6, 3));
-    case.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 6, 4),
-        Command::Accept { matter: id() },
-    );
-    case.ok(
-        staff(DISTRICT_LABOUR, Role::Handler),
-        at(2025, 7, 1),
-        Command::Answer {
-            matter: id(),
-            outcome: Outcome::PartlySupported,
-            opinion: "部分支持".into(),
-        },
-    );
+    case.accept(at(2025, 6, 4));
+    case.answer(at(2025, 7, 1), Outcome::PartlySupported, "部分支持");
     // A sideways unit is no review authority.
     let sideways = case.run(
         petitioner(DISTRICT_BUREAU),

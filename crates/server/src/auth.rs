@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use xinfang_domain::ids::UserId;
+use xinfang_domain::org::Org;
 use xinfang_domain::{Principal, Role};
 use xinfang_store::accounts::PasswordCheck;
 
@@ -76,11 +77,7 @@ impl FromRequestParts<AppState> for Auth {
             .filter(|u| u.active)
             .ok_or(ApiError::Unauthenticated)?;
         Ok(Auth {
-            principal: Principal {
-                user: user.id.clone(),
-                unit: user.unit.clone(),
-                roles: user.roles.clone(),
-            },
+            principal: user.principal(),
             name: user.name.clone(),
             must_change_password: store.must_change_password(&user.id).await?,
             token,
@@ -131,14 +128,8 @@ pub struct LoginResponse {
     pub csrf_token: String,
 }
 
-async fn me_of(
-    state: &AppState,
-    principal: &Principal,
-    name: &str,
-    must_change: bool,
-) -> Result<Me, ApiError> {
-    let org = state.ledger.org().await?;
-    Ok(Me {
+fn me_of(org: &Org, principal: &Principal, name: &str, must_change: bool) -> Me {
+    Me {
         user: principal.user.to_string(),
         name: name.to_owned(),
         unit: principal.unit.to_string(),
@@ -148,7 +139,7 @@ async fn me_of(
             .unwrap_or_default(),
         roles: principal.roles.clone(),
         must_change_password: must_change,
-    })
+    }
 }
 
 /// Sign in with user name and password.
@@ -193,15 +184,11 @@ pub async fn login(
     };
     let org = state.ledger.org().await?;
     let account = org.user(&user).ok_or(ApiError::InvalidCredentials)?;
-    let principal = Principal {
-        user: account.id.clone(),
-        unit: account.unit.clone(),
-        roles: account.roles.clone(),
-    };
+    let principal = account.principal();
     let (token, session) = store
         .create_session(&user, now, SESSION_LIFETIME_MS, &peer.ip().to_string())
         .await?;
-    let me = me_of(&state, &principal, &account.name, must_change).await?;
+    let me = me_of(&org, &principal, &account.name, must_change);
     let cookie = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_LIFETIME_MS / 1000
@@ -243,15 +230,13 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Respons
     responses((status = 200, body = Me), (status = 401, body = ErrorBody))
 )]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<Me>, ApiError> {
-    Ok(Json(
-        me_of(
-            &state,
-            &auth.principal,
-            &auth.name,
-            auth.must_change_password,
-        )
-        .await?,
-    ))
+    let org = state.ledger.org().await?;
+    Ok(Json(me_of(
+        &org,
+        &auth.principal,
+        &auth.name,
+        auth.must_change_password,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
+use xinfang_domain::catalog::code as tag;
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -38,13 +39,6 @@ pub struct RegionView {
 pub struct DomainView {
     pub name: String,
     pub children: Vec<String>,
-}
-
-fn tag<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Every unit, parents before children.

@@ -182,6 +182,45 @@ fn cookie_of(response: &reqwest::Response) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
+/// GET, with the session cookie when given.
+async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(app.url(path));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn get_json<T: serde::de::DeserializeOwned>(app: &TestApp, path: &str, cookie: &str) -> T {
+    let response = get(app, path, Some(cookie)).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+async fn code_of(response: reqwest::Response) -> serde_json::Value {
+    response.json::<serde_json::Value>().await.unwrap()["code"].clone()
+}
+
+/// PUT /api/v1/me/password from the one-time password, with the CSRF token when given.
+async fn change_password(
+    app: &TestApp,
+    cookie: &str,
+    csrf: Option<&str>,
+    new: &str,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .put(app.url("/api/v1/me/password"))
+        .header("cookie", cookie)
+        .json(&serde_json::json!({"current_password": ONE_TIME, "new_password": new}));
+    if let Some(csrf) = csrf {
+        request = request.header("x-csrf-token", csrf);
+    }
+    request.send().await.unwrap()
+}
+
+const OWN_PASSWORD: &str = "my-own-secret-42";
+
 #[tokio::test]
 async fn sign_in_change_the_one_time_password_and_sign_out() {
     let app = spawn_app().await;
@@ -202,79 +241,24 @@ async fn sign_in_change_the_one_time_password_and_sign_out() {
     assert_eq!(body["must_change_password"], true);
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
 
-    let me: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = get_json(&app, "/api/v1/me", &cookie).await;
     assert_eq!(me["name"], "王五");
     assert_eq!(me["roles"], serde_json::json!(["registrar", "dispatcher"]));
-    assert_eq!(
-        app.client
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get(&app, "/api/v1/me", None).await.status(), 401);
 
     // Changing something needs the CSRF token as well as the cookie.
-    let change =
-        serde_json::json!({"current_password": ONE_TIME, "new_password": "my-own-secret-42"});
-    let no_csrf = app
-        .client
-        .put(app.url("/api/v1/me/password"))
-        .header("cookie", &cookie)
-        .json(&change)
-        .send()
-        .await
-        .unwrap();
+    let no_csrf = change_password(&app, &cookie, None, OWN_PASSWORD).await;
     assert_eq!(no_csrf.status(), 403);
-    assert_eq!(
-        no_csrf.json::<serde_json::Value>().await.unwrap()["code"],
-        "csrf"
-    );
-    let short = serde_json::json!({"current_password": ONE_TIME, "new_password": "short"});
-    let r = app
-        .client
-        .put(app.url("/api/v1/me/password"))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&short)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(code_of(no_csrf).await, "csrf");
+    let r = change_password(&app, &cookie, Some(&csrf), "short").await;
     assert_eq!(r.status(), 422);
     assert_eq!(
         r.json::<serde_json::Value>().await.unwrap()["details"]["field"],
         "password"
     );
-    let r = app
-        .client
-        .put(app.url("/api/v1/me/password"))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&change)
-        .send()
-        .await
-        .unwrap();
+    let r = change_password(&app, &cookie, Some(&csrf), OWN_PASSWORD).await;
     assert_eq!(r.status(), 204);
-    let me: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = get_json(&app, "/api/v1/me", &cookie).await;
     assert_eq!(me["must_change_password"], false);
     assert_eq!(
         login(&app, "wang", ONE_TIME).await.status(),
@@ -291,16 +275,7 @@ async fn sign_in_change_the_one_time_password_and_sign_out() {
         .await
         .unwrap();
     assert_eq!(out.status(), 204);
-    assert_eq!(
-        app.client
-            .get(app.url("/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get(&app, "/api/v1/me", Some(&cookie)).await.status(), 401);
     assert!(app.ledger.store().verify().await.unwrap().is_intact());
 }
 
@@ -313,65 +288,26 @@ async fn repeated_failures_are_throttled_even_with_the_right_password() {
     let r = login(&app, "wang", ONE_TIME).await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap()["code"],
-        "too_many_requests"
-    );
+    assert_eq!(code_of(r).await, "too_many_requests");
 }
 
 #[tokio::test]
 async fn the_organisation_is_readable_once_the_one_time_password_is_replaced() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.client
-            .get(app.url("/api/v1/units"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(get(&app, "/api/v1/units", None).await.status(), 401);
     let r = login(&app, "wang", ONE_TIME).await;
     let cookie = cookie_of(&r);
     let csrf = r.json::<serde_json::Value>().await.unwrap()["csrf_token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let blocked = app
-        .client
-        .get(app.url("/api/v1/units"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let blocked = get(&app, "/api/v1/units", Some(&cookie)).await;
     assert_eq!(blocked.status(), 403);
-    assert_eq!(
-        blocked.json::<serde_json::Value>().await.unwrap()["code"],
-        "password_change_required"
-    );
-    let change =
-        serde_json::json!({"current_password": ONE_TIME, "new_password": "my-own-secret-42"});
-    let r = app
-        .client
-        .put(app.url("/api/v1/me/password"))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&change)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(code_of(blocked).await, "password_change_required");
+    let r = change_password(&app, &cookie, Some(&csrf), OWN_PASSWORD).await;
     assert_eq!(r.status(), 204);
 
-    let units: Vec<serde_json::Value> = app
-        .client
-        .get(app.url("/api/v1/units"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let units: Vec<serde_json::Value> = get_json(&app, "/api/v1/units", &cookie).await;
     assert_eq!(units.len(), 9);
     // Parents come before their children.
     let position = |id: &str| units.iter().position(|u| u["id"] == id).unwrap();
@@ -381,16 +317,7 @@ async fn the_organisation_is_readable_once_the_one_time_password_is_replaced() {
     assert_eq!(bureau["kind_label"], "信访部门");
     assert_eq!(bureau["parent"], fixtures::CITY_BUREAU);
 
-    let regions: Vec<serde_json::Value> = app
-        .client
-        .get(app.url("/api/v1/regions"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let regions: Vec<serde_json::Value> = get_json(&app, "/api/v1/regions", &cookie).await;
     assert_eq!(
         regions
             .iter()
@@ -400,16 +327,7 @@ async fn the_organisation_is_readable_once_the_one_time_password_is_replaced() {
     );
     assert_eq!(regions[2]["parent"], "330100");
 
-    let domains: Vec<serde_json::Value> = app
-        .client
-        .get(app.url("/api/v1/domains"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let domains: Vec<serde_json::Value> = get_json(&app, "/api/v1/domains", &cookie).await;
     assert_eq!(domains.len(), 17);
     assert_eq!(domains[0]["name"], "城乡建设");
     assert!(

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use xinfang_domain::catalog::code as tag;
 use xinfang_domain::ids::{MatterId, UnitId, UserId};
 use xinfang_domain::org::{Org, Region, Unit, User};
 use xinfang_domain::petition::Contact;
@@ -15,14 +15,6 @@ use xinfang_domain::{EventBody, Matter, Status};
 
 use crate::log::{ROWS_PER_STATEMENT, multi_row_insert};
 use crate::{Result, StoreError};
-
-/// The snake_case tag serde gives a unit enum variant.
-pub(crate) fn tag<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => panic!("not a unit enum variant: {other:?}"),
-    }
-}
 
 /// The projected columns that can change after a matter opens. An event that leaves them as they were
 /// (a rating, a contact linked, a reminder) does not rewrite the matter's row; `changed_seq` names the

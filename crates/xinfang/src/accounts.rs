@@ -56,14 +56,7 @@ fn operator() -> anyhow::Result<Principal> {
 fn parse_role(s: &str) -> anyhow::Result<Role> {
     Role::ALL
         .into_iter()
-        .find(|r| {
-            serde_json::to_value(r)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .as_deref()
-                == Some(s)
-                || r.label() == s
-        })
+        .find(|r| xinfang_domain::catalog::code(r) == s || r.label() == s)
         .with_context(|| format!("未知角色：{s}"))
 }
 
