@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{Level, RegionCode, UnitId, UserId};
 use crate::workflow::Role;
 
+/// Ends each id in [`Org::unit_path`]; ids hold no control characters.
+pub const UNIT_PATH_SEPARATOR: char = '\u{1f}';
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
@@ -126,6 +129,20 @@ impl Org {
     /// Whether `ancestor` lies strictly above `unit`.
     pub fn is_above(&self, ancestor: &UnitId, unit: &UnitId) -> bool {
         ancestor != unit && self.is_same_or_above(ancestor, unit)
+    }
+
+    /// The unit's path from the top of the organisation: ids each followed by U+001F (which no id holds),
+    /// so that the units at or below `u` are exactly those whose path starts with `u`'s path.
+    pub fn unit_path(&self, unit: &UnitId) -> String {
+        let mut ids: Vec<&str> = self.chain_up(unit).map(|u| u.id.as_str()).collect();
+        if ids.is_empty() {
+            ids.push(unit.as_str());
+        }
+        ids.iter().rev().fold(String::new(), |mut path, id| {
+            path.push_str(id);
+            path.push(UNIT_PATH_SEPARATOR);
+            path
+        })
     }
 
     /// The unit and its ancestors, nearest first. Stops on a cycle rather than looping.

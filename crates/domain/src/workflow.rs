@@ -485,6 +485,11 @@ pub struct ContactRef {
     pub received_at: DateTime<Utc>,
     pub registered_by: UnitId,
     pub person_count: u32,
+    #[serde(default)]
+    pub flags: Flags,
+    /// The first named petitioner: personal data, for lists that show who wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_petitioner: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -646,7 +651,50 @@ pub struct Matter {
     pub leader: Option<LeaderOwnership>,
 }
 
+/// The flags a matter can be filtered on, as codes: those of its contacts (any contact carrying one) and
+/// its overlays.
+pub const MATTER_FLAGS: [&str; 13] = [
+    "first",
+    "repeat",
+    "multi_submission",
+    "collective",
+    "anonymous",
+    "skip_level",
+    "national",
+    "provincial",
+    "joint",
+    "urgent",
+    "supervised",
+    "leader",
+    "co_handled",
+];
+
 impl Matter {
+    /// The matter's flags (codes of [`MATTER_FLAGS`]), in that order.
+    pub fn flag_codes(&self) -> Vec<&'static str> {
+        let any = |f: fn(&Flags) -> bool| self.contacts.iter().any(|c| f(&c.flags));
+        let set = [
+            any(|f| f.first),
+            any(|f| f.repeat),
+            any(|f| f.multi_submission),
+            any(|f| f.collective),
+            any(|f| f.anonymous),
+            any(|f| f.declared.skip_level),
+            any(|f| f.declared.national),
+            any(|f| f.declared.provincial),
+            any(|f| f.declared.joint),
+            any(|f| f.declared.urgent),
+            self.supervision.iter().any(|o| o.closed_on.is_none()),
+            self.leader.is_some(),
+            !self.co_handlers.is_empty(),
+        ];
+        MATTER_FLAGS
+            .iter()
+            .zip(set)
+            .filter_map(|(code, on)| on.then_some(*code))
+            .collect()
+    }
+
     /// A matter is born from its `MatterOpened` event.
     pub fn open(body: &EventBody, at: DateTime<Utc>) -> Option<Matter> {
         let EventBody::MatterOpened {
@@ -713,6 +761,8 @@ impl Matter {
                 received_at: contact.draft.received_at,
                 registered_by: contact.registered_by.clone(),
                 person_count: contact.draft.person_count,
+                flags: contact.flags.clone(),
+                lead_petitioner: contact.draft.petitioners.first().map(|p| p.name.clone()),
             }),
             EventBody::Transferred {
                 to,
@@ -1525,12 +1575,52 @@ fn register(
     Ok(events)
 }
 
+/// Text limits of a contact: generous for real letters, small enough that one contact cannot swamp the
+/// log or a page.
+pub const MAX_FULL_TEXT_CHARS: usize = 50_000;
+pub const MAX_DEMANDS_CHARS: usize = 5_000;
+pub const MAX_ADDRESS_CHARS: usize = 200;
+pub const MAX_NAME_CHARS: usize = 50;
+
 fn validate_draft(draft: &ContactDraft, ctx: &Ctx<'_>) -> Result<(), WorkflowError> {
     non_empty(&draft.summary, "summary", "摘要")?;
     if draft.summary.chars().count() > 500 {
         return Err(WorkflowError::Invalid {
             field: "summary",
             message: "摘要不得超过500字".into(),
+        });
+    }
+    for (text, field, label, max) in [
+        (&draft.full_text, "full_text", "全文", MAX_FULL_TEXT_CHARS),
+        (&draft.demands, "demands", "诉求", MAX_DEMANDS_CHARS),
+        (
+            &draft.location.address,
+            "location",
+            "问题发生地址",
+            MAX_ADDRESS_CHARS,
+        ),
+    ] {
+        if text.chars().count() > max {
+            return Err(WorkflowError::Invalid {
+                field,
+                message: format!("{label}不得超过{max}字"),
+            });
+        }
+    }
+    if draft.petitioners.iter().any(|p| {
+        p.name.chars().count() > MAX_NAME_CHARS || p.address.chars().count() > MAX_ADDRESS_CHARS
+    }) {
+        return Err(WorkflowError::Invalid {
+            field: "petitioners",
+            message: format!(
+                "信访人姓名不得超过{MAX_NAME_CHARS}字，住址不得超过{MAX_ADDRESS_CHARS}字"
+            ),
+        });
+    }
+    if ctx.org.region(&draft.location.region).is_none() {
+        return Err(WorkflowError::Invalid {
+            field: "location",
+            message: format!("行政区划代码 {} 不在区划表中", draft.location.region),
         });
     }
     if !ctx.rules.domains.contains(&draft.domain) {

@@ -103,6 +103,12 @@ impl Store {
             .await?;
         let store = Store { pool, engine };
         store.migrate().await?;
+        let version: i64 = sqlx::query_scalar("SELECT version FROM projection_version")
+            .fetch_one(&store.pool)
+            .await?;
+        if version < crate::verify::PROJECTION_VERSION {
+            store.rebuild_projections().await?;
+        }
         Ok(store)
     }
 

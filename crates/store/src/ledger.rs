@@ -13,8 +13,9 @@ use xinfang_domain::org::{Org, OrgCommand};
 use xinfang_domain::rules::Rules;
 use xinfang_domain::{Change, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
 
+use crate::audit::AuditEntry;
 use crate::log::{self, Head};
-use crate::projection::{self, ContactRow, MatterRow};
+use crate::projection::{self, ContactRow, MatterRow, RowChange};
 use crate::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,107 @@ type OrgView = Option<(i64, Arc<Org>)>;
 
 /// A password hash to store with the event that records it: (user, hash, must change at next login).
 type Credential = (UserId, crate::accounts::PasswordHashText, bool);
+
+/// Why a group of changes was refused: which change (by position in the group) and the workflow's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRefusal {
+    pub index: usize,
+    pub error: WorkflowError,
+}
+
+/// What a write carries besides events, committed in the same transaction.
+#[derive(Default)]
+struct Extras {
+    credential: Option<Credential>,
+    audit: Vec<AuditEntry>,
+}
+
+/// Events and projection rows decided in a transaction, not yet written.
+#[derive(Default)]
+struct Pending {
+    sealed: Vec<(StoredEvent, String)>,
+    /// Matters whose projection changed: the last event that changed it, and how.
+    touched: HashMap<MatterId, (i64, RowChange)>,
+    opened: HashSet<String>,
+    contact_rows: Vec<ContactRow>,
+    org_events: Vec<(EventBody, i64)>,
+}
+
+/// A matter as it was before a group: its state, its pending row change, whether the batch opened it.
+type MatterMark = (MatterId, Option<Matter>, Option<(i64, RowChange)>, bool);
+
+/// Where a group started, to undo it when one of its changes is refused.
+struct Mark {
+    head: Head,
+    sealed: usize,
+    contact_rows: usize,
+    org_events: usize,
+    matters: Vec<MatterMark>,
+    org: Option<Org>,
+}
+
+impl Pending {
+    fn mark(
+        &self,
+        head: &Head,
+        cache: &Cache,
+        group: &[(Principal, DateTime<Utc>, Change)],
+    ) -> Mark {
+        let ids: HashSet<&MatterId> = group
+            .iter()
+            .filter_map(|(_, _, c)| match c {
+                Change::Matter(cmd) => Some(cmd.matter()),
+                Change::Org(_) => None,
+            })
+            .collect();
+        Mark {
+            head: *head,
+            sealed: self.sealed.len(),
+            contact_rows: self.contact_rows.len(),
+            org_events: self.org_events.len(),
+            matters: ids
+                .into_iter()
+                .map(|id| {
+                    (
+                        id.clone(),
+                        cache.matters.get(id).cloned(),
+                        self.touched.get(id).copied(),
+                        self.opened.contains(id.as_str()),
+                    )
+                })
+                .collect(),
+            // Only groups of one change touch the organisation in practice; copy it only then.
+            org: group
+                .iter()
+                .any(|(_, _, c)| matches!(c, Change::Org(_)))
+                .then(|| cache.org.clone()),
+        }
+    }
+
+    /// Undo everything since `mark`; returns the head as it was.
+    fn roll_back(&mut self, mark: Mark, cache: &mut Cache) -> Head {
+        self.sealed.truncate(mark.sealed);
+        self.contact_rows.truncate(mark.contact_rows);
+        self.org_events.truncate(mark.org_events);
+        for (id, matter, touched, opened) in mark.matters {
+            match matter {
+                Some(m) => cache.matters.insert(id.clone(), m),
+                None => cache.matters.remove(&id),
+            };
+            match touched {
+                Some(t) => self.touched.insert(id.clone(), t),
+                None => self.touched.remove(&id),
+            };
+            if !opened {
+                self.opened.remove(id.as_str());
+            }
+        }
+        if let Some(org) = mark.org {
+            cache.org = org;
+        }
+        mark.head
+    }
+}
 
 /// Beyond this many cached matters the cache starts over, bounding memory.
 const MAX_CACHED_MATTERS: usize = 400_000;
@@ -105,24 +207,62 @@ impl Ledger {
         Ok(results.pop().expect("one result per change")?)
     }
 
-    /// Carry out many changes in one transaction, in order (for import and demo data). A change the
-    /// workflow refuses writes nothing and reports its error in its slot; the others commit together.
-    /// A storage failure writes nothing at all.
+    /// Carry out many changes in one transaction, in order (for demo data). A change the workflow
+    /// refuses writes nothing and reports its error in its slot; the others commit together. A storage
+    /// failure writes nothing at all.
     pub async fn execute_batch(
         &self,
         changes: Vec<(Principal, DateTime<Utc>, Change)>,
     ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
-        self.write_locked(changes, None).await
+        let groups = changes.into_iter().map(|c| vec![c]).collect();
+        let results = self.write_locked(groups, Extras::default()).await?;
+        Ok(results
+            .into_iter()
+            .map(|r| r.map_err(|refusal| refusal.error))
+            .collect())
+    }
+
+    /// Carry out groups of changes in one transaction, in order (for import: one group per imported
+    /// row). Each group is all or nothing: when the workflow refuses one of its changes, none of the
+    /// group's changes are written, and its slot says which change was refused and why. A storage failure
+    /// writes nothing at all.
+    pub async fn execute_groups(
+        &self,
+        groups: Vec<Vec<(Principal, DateTime<Utc>, Change)>>,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, GroupRefusal>>, StoreError> {
+        self.write_locked(groups, Extras::default()).await
+    }
+
+    /// Carry out one change and record in the audit trail, in the same transaction, where it came from.
+    pub async fn execute_audited(
+        &self,
+        principal: &Principal,
+        at: DateTime<Utc>,
+        change: Change,
+        audit: AuditEntry,
+    ) -> Result<Vec<StoredEvent>, LedgerError> {
+        let extras = Extras {
+            audit: vec![audit],
+            ..Extras::default()
+        };
+        let mut results = self
+            .write_locked(vec![vec![(principal.clone(), at, change)]], extras)
+            .await?;
+        let events = results
+            .pop()
+            .expect("one result per group")
+            .map_err(|r| r.error)?;
+        Ok(events)
     }
 
     /// One writer at a time in this process; other processes queue on the chain head.
     async fn write_locked(
         &self,
-        changes: Vec<(Principal, DateTime<Utc>, Change)>,
-        credential: Option<Credential>,
-    ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
+        groups: Vec<Vec<(Principal, DateTime<Utc>, Change)>>,
+        extras: Extras,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, GroupRefusal>>, StoreError> {
         let mut cache = self.cache.lock().await;
-        let outcome = self.write(&mut cache, changes, credential).await;
+        let outcome = self.write(&mut cache, groups, extras).await;
         if outcome.is_err() {
             // The cache may hold state that never committed.
             cache.head_seq = -1;
@@ -136,10 +276,13 @@ impl Ledger {
     async fn write(
         &self,
         cache: &mut Cache,
-        changes: Vec<(Principal, DateTime<Utc>, Change)>,
-        credential: Option<Credential>,
-    ) -> Result<Vec<Result<Vec<StoredEvent>, WorkflowError>>, StoreError> {
-        let credential_at = changes.first().map_or_else(Utc::now, |(_, at, _)| *at);
+        groups: Vec<Vec<(Principal, DateTime<Utc>, Change)>>,
+        extras: Extras,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, GroupRefusal>>, StoreError> {
+        let credential_at = groups
+            .first()
+            .and_then(|g| g.first())
+            .map_or_else(Utc::now, |(_, at, _)| *at);
         let mut tx = self.store.pool.begin().await?;
         let mut head = log::lock_head(&mut tx).await?;
         if cache.head_seq != head.seq || cache.matters.len() > MAX_CACHED_MATTERS {
@@ -151,17 +294,10 @@ impl Ledger {
             cache.org_seq = head.org_seq;
         }
 
-        let mut sealed: Vec<(StoredEvent, String)> = Vec::new();
-        let mut touched: HashMap<MatterId, i64> = HashMap::new();
-        let mut opened: HashSet<String> = HashSet::new();
-        let mut contact_rows = Vec::new();
-        let mut org_events = Vec::new();
-        // Per change: how many of `sealed` it produced, or why it was refused.
-        let mut outcomes: Vec<Result<usize, WorkflowError>> = Vec::with_capacity(changes.len());
-
         // Every matter the batch touches that this process does not hold, read in a few queries.
-        let missing: Vec<&MatterId> = changes
+        let missing: Vec<&MatterId> = groups
             .iter()
+            .flatten()
             .filter_map(|(_, _, c)| match c {
                 Change::Matter(cmd) => Some(cmd.matter()),
                 Change::Org(_) => None,
@@ -176,76 +312,60 @@ impl Ledger {
             }
         }
 
-        for (principal, at, change) in changes {
-            let decided = match &change {
-                Change::Org(cmd) => cache.org.decide(cmd, &principal),
-                Change::Matter(cmd) => {
-                    let id = cmd.matter();
-                    let ctx = Ctx {
-                        principal: &principal,
-                        at,
-                        org: &cache.org,
-                        rules: &self.rules,
-                        calendar: &self.calendar,
-                    };
-                    xinfang_domain::decide(cache.matters.get(id), cmd, &ctx)
+        let mut pending = Pending::default();
+        // Per group: how many of `pending.sealed` it produced, or why it was refused.
+        let mut outcomes: Vec<Result<usize, GroupRefusal>> = Vec::with_capacity(groups.len());
+        for group in groups {
+            let mark = pending.mark(&head, cache, &group);
+            let mut refusal = None;
+            for (index, (principal, at, change)) in group.into_iter().enumerate() {
+                if let Err(error) =
+                    self.apply_change(cache, &mut head, &mut pending, principal, at, change)
+                {
+                    refusal = Some(GroupRefusal { index, error });
+                    break;
                 }
-            };
-            let bodies = match decided {
-                Ok(b) => b,
-                Err(e) => {
-                    outcomes.push(Err(e));
-                    continue;
-                }
-            };
-            outcomes.push(Ok(bodies.len()));
-            let actor = principal.actor();
-            for body in bodies {
-                head.seq += 1;
-                let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
-                head.hash = event.hash;
-                let row_changed = projection::fold_event(
-                    &mut cache.org,
-                    &mut cache.matters,
-                    &body,
-                    event.at,
-                    &event.actor,
-                );
-                if body.is_org() {
-                    head.org_seq = head.seq;
-                }
-                if let EventBody::ContactRegistered { contact } = &body {
-                    contact_rows.push(ContactRow::of(contact, head.seq));
-                }
-                if let (true, Some(m)) = (row_changed, body.matter()) {
-                    touched.insert(m.clone(), head.seq);
-                }
-                if let EventBody::MatterOpened { matter, .. } = &body {
-                    opened.insert(matter.as_str().to_owned());
-                }
-                let stream = log::stream_key(&body);
-                if body.is_org() {
-                    org_events.push((body, head.seq));
-                }
-                sealed.push((event, stream));
             }
+            outcomes.push(match refusal {
+                None => Ok(pending.sealed.len() - mark.sealed),
+                Some(r) => {
+                    head = pending.roll_back(mark, cache);
+                    Err(r)
+                }
+            });
         }
 
-        if !sealed.is_empty() {
-            log::insert_events(&mut tx, &sealed).await?;
-            let rows: Vec<MatterRow> = touched
+        if !pending.sealed.is_empty() {
+            log::insert_events(&mut tx, &pending.sealed).await?;
+            let rows: Vec<(MatterRow, RowChange)> = pending
+                .touched
                 .iter()
-                .map(|(id, seq)| MatterRow::of(&cache.matters[id], *seq))
+                .map(|(id, (seq, change))| {
+                    (MatterRow::of(&cache.matters[id], *seq, &cache.org), *change)
+                })
                 .collect();
-            let (new, old): (Vec<&MatterRow>, Vec<&MatterRow>) =
-                rows.iter().partition(|r| opened.contains(r.id.as_str()));
+            let new: Vec<&MatterRow> = rows
+                .iter()
+                .filter(|(r, _)| pending.opened.contains(r.id.as_str()))
+                .map(|(r, _)| r)
+                .collect();
+            let old: Vec<&(MatterRow, RowChange)> = rows
+                .iter()
+                .filter(|(r, _)| !pending.opened.contains(r.id.as_str()))
+                .collect();
+            let old_rows: Vec<&MatterRow> = old.iter().map(|(r, _)| r).collect();
+            let new_holders: Vec<&MatterRow> = old
+                .iter()
+                .filter(|(_, c)| *c == RowChange::Holders)
+                .map(|(r, _)| r)
+                .collect();
             projection::insert_matters(&mut tx, &new).await?;
-            projection::update_matters(&mut tx, &old).await?;
-            projection::insert_contacts(&mut tx, &contact_rows).await?;
-            for (body, seq) in &org_events {
+            projection::update_matters(&mut tx, &old_rows, &new_holders).await?;
+            projection::insert_contacts(&mut tx, &pending.contact_rows).await?;
+            for (body, seq) in &pending.org_events {
                 projection::write_org_event(&mut tx, &cache.org, body, *seq).await?;
             }
-            if let Some((user, hash, must_change)) = &credential {
+            if let Some((user, hash, must_change)) = &extras.credential {
                 // Only when the change that records it went through.
                 if outcomes.iter().all(Result::is_ok) {
                     crate::accounts::upsert_credentials(
@@ -258,17 +378,80 @@ impl Ledger {
                     .await?;
                 }
             }
+            if outcomes.iter().all(Result::is_ok) {
+                crate::audit::insert(&mut tx, &extras.audit).await?;
+            }
             log::write_head(&mut tx, &head).await?;
         }
         tx.commit().await?;
         cache.head_seq = head.seq;
         cache.org_seq = head.org_seq;
-        let mut events = sealed.into_iter().map(|(e, _)| e);
+        let mut events = pending.sealed.into_iter().map(|(e, _)| e);
         let results = outcomes
             .into_iter()
             .map(|o| o.map(|n| events.by_ref().take(n).collect()))
             .collect();
         Ok(results)
+    }
+
+    /// Decide one change and fold its events into the cache and `pending`.
+    fn apply_change(
+        &self,
+        cache: &mut Cache,
+        head: &mut Head,
+        pending: &mut Pending,
+        principal: Principal,
+        at: DateTime<Utc>,
+        change: Change,
+    ) -> Result<(), WorkflowError> {
+        let bodies = match &change {
+            Change::Org(cmd) => cache.org.decide(cmd, &principal)?,
+            Change::Matter(cmd) => {
+                let ctx = Ctx {
+                    principal: &principal,
+                    at,
+                    org: &cache.org,
+                    rules: &self.rules,
+                    calendar: &self.calendar,
+                };
+                xinfang_domain::decide(cache.matters.get(cmd.matter()), cmd, &ctx)?
+            }
+        };
+        let actor = principal.actor();
+        for body in bodies {
+            head.seq += 1;
+            let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
+            head.hash = event.hash;
+            let change = projection::fold_event(
+                &mut cache.org,
+                &mut cache.matters,
+                &body,
+                event.at,
+                &event.actor,
+            );
+            if body.is_org() {
+                head.org_seq = head.seq;
+            }
+            if let EventBody::ContactRegistered { contact } = &body {
+                pending.contact_rows.push(ContactRow::of(contact, head.seq));
+            }
+            if let (true, Some(m)) = (change != RowChange::None, body.matter()) {
+                let entry = pending
+                    .touched
+                    .entry(m.clone())
+                    .or_insert((head.seq, change));
+                *entry = (head.seq, entry.1.max(change));
+            }
+            if let EventBody::MatterOpened { matter, .. } = &body {
+                pending.opened.insert(matter.as_str().to_owned());
+            }
+            let stream = log::stream_key(&body);
+            if body.is_org() {
+                pending.org_events.push((body, head.seq));
+            }
+            pending.sealed.push((event, stream));
+        }
+        Ok(())
     }
 
     /// Set a user's password: the event records that it was set (and whether by an administrator, which
@@ -291,13 +474,18 @@ impl Ledger {
         let hash = crate::accounts::hash_password(password).await?;
         let must_change = *user != principal.user;
         let change = Change::Org(OrgCommand::SetPassword { user: user.clone() });
+        let extras = Extras {
+            credential: Some((user.clone(), hash, must_change)),
+            audit: Vec::new(),
+        };
         let mut results = self
-            .write_locked(
-                vec![(principal.clone(), at, change)],
-                Some((user.clone(), hash, must_change)),
-            )
+            .write_locked(vec![vec![(principal.clone(), at, change)]], extras)
             .await?;
-        Ok(results.pop().expect("one result per change")?)
+        let events = results
+            .pop()
+            .expect("one result per group")
+            .map_err(|r| r.error)?;
+        Ok(events)
     }
 
     /// The current state of a matter.

@@ -3,6 +3,7 @@
 //! the per-engine migration folders.
 
 pub mod accounts;
+pub mod audit;
 mod db;
 mod ledger;
 pub mod log;
@@ -10,7 +11,7 @@ mod projection;
 mod verify;
 
 pub use db::{Engine, SQLITE_FILE, Store, StoreOptions};
-pub use ledger::{Ledger, LedgerError};
+pub use ledger::{GroupRefusal, Ledger, LedgerError};
 pub use verify::{Break, Summary, VerifyReport};
 pub use xinfang_domain::Change;
 

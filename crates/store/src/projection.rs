@@ -11,51 +11,90 @@ use xinfang_domain::catalog::code as tag;
 use xinfang_domain::ids::{MatterId, UnitId, UserId};
 use xinfang_domain::org::{Org, Region, Unit, User};
 use xinfang_domain::petition::Contact;
-use xinfang_domain::{EventBody, Matter, Status};
+use xinfang_domain::{EventBody, Matter, Status, access};
 
 use crate::log::{ROWS_PER_STATEMENT, multi_row_insert};
 use crate::{Result, StoreError};
 
-/// The projected columns that can change after a matter opens. An event that leaves them as they were
-/// (a rating, a contact linked, a reminder) does not rewrite the matter's row; `changed_seq` names the
-/// last event that did change it. The ledger and `verify` both decide this here, so they agree.
-pub(crate) fn changing_columns(m: &Matter) -> (Status, Option<UnitId>, Option<NaiveDate>) {
-    (m.status, m.handler.clone(), m.next_due())
+/// What a matter's projection looks like apart from its id and `changed_seq`. An event that leaves it
+/// as it was (a rating, a reminder) does not rewrite the matter's row; `changed_seq` names the last event
+/// that did change it. The ledger and `verify` both decide this here, so they agree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Projected {
+    status: Status,
+    handler: Option<UnitId>,
+    next_due: Option<NaiveDate>,
+    flags: Vec<&'static str>,
+    persons: u32,
+    holders: Vec<UnitId>,
 }
 
-/// Fold one event into the organisation or the matter it concerns; true when the matter's projected row
-/// changed (it opened, or a changing column moved). The ledger and `verify` both fold with this.
+impl Projected {
+    pub(crate) fn of(m: &Matter) -> Self {
+        let mut holders: Vec<UnitId> = access::holders(m).cloned().collect();
+        holders.sort();
+        holders.dedup();
+        Self {
+            status: m.status,
+            handler: m.handler.clone(),
+            next_due: m.next_due(),
+            flags: m.flag_codes(),
+            persons: m.contacts.iter().map(|c| c.person_count).sum(),
+            holders,
+        }
+    }
+}
+
+/// How an event changed a matter's projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RowChange {
+    None,
+    /// Columns of `matters` only.
+    Columns,
+    /// The matter opened or its holders changed: `matter_units` too.
+    Holders,
+}
+
+/// Fold one event into the organisation or the matter it concerns, saying how the matter's projection
+/// changed. The ledger and `verify` both fold with this.
 pub(crate) fn fold_event(
     org: &mut Org,
     matters: &mut HashMap<MatterId, Matter>,
     body: &EventBody,
     at: chrono::DateTime<chrono::Utc>,
     actor: &xinfang_domain::Actor,
-) -> bool {
+) -> RowChange {
     if body.is_org() {
         org.apply(body);
-        return false;
+        return RowChange::None;
     }
     if let EventBody::MatterOpened { matter, .. } = body {
         return match Matter::open(body, at) {
             Some(m) => {
                 matters.insert(matter.clone(), m);
-                true
+                RowChange::Holders
             }
-            None => false,
+            None => RowChange::None,
         };
     }
     match body.matter().and_then(|id| matters.get_mut(id)) {
         Some(m) => {
-            let before = changing_columns(m);
+            let before = Projected::of(m);
             m.apply(body, at, actor);
-            changing_columns(m) != before
+            let after = Projected::of(m);
+            if after.holders != before.holders {
+                RowChange::Holders
+            } else if after != before {
+                RowChange::Columns
+            } else {
+                RowChange::None
+            }
         }
-        None => false,
+        None => RowChange::None,
     }
 }
 
-/// One row of `matters`.
+/// One row of `matters`, with the paths of the units that hold it (`matter_units`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MatterRow {
     pub id: String,
@@ -70,13 +109,29 @@ pub(crate) struct MatterRow {
     pub opened_ms: i64,
     pub changed_seq: i64,
     pub summary: String,
+    pub channel: String,
+    pub flags: String,
+    pub target_unit: Option<String>,
+    pub petitioner: Option<String>,
+    pub persons: i64,
+    pub holder_paths: Vec<String>,
 }
 
 const MATTER_COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
-                              next_due, opened_ms, changed_seq, summary";
+                              next_due, opened_ms, changed_seq, summary, channel, flags, target_unit, \
+                              petitioner, persons";
+
+/// Flag codes as stored: separated and surrounded by spaces, so `LIKE '% code %'` finds one.
+pub(crate) fn flags_column(codes: &[&str]) -> String {
+    format!(" {} ", codes.join(" "))
+}
 
 impl MatterRow {
-    pub fn of(m: &Matter, changed_seq: i64) -> Self {
+    pub fn of(m: &Matter, changed_seq: i64, org: &Org) -> Self {
+        let projected = Projected::of(m);
+        let mut holder_paths: Vec<String> =
+            projected.holders.iter().map(|u| org.unit_path(u)).collect();
+        holder_paths.sort();
         Self {
             id: m.id.as_str().to_owned(),
             status: m.status.as_str().to_owned(),
@@ -90,10 +145,20 @@ impl MatterRow {
             opened_ms: m.opened_at.timestamp_millis(),
             changed_seq,
             summary: m.summary.clone(),
+            channel: m
+                .contacts
+                .first()
+                .map(|c| tag(&c.channel))
+                .unwrap_or_default(),
+            flags: flags_column(&projected.flags),
+            target_unit: m.target_unit.as_ref().map(|u| u.as_str().to_owned()),
+            petitioner: m.contacts.first().and_then(|c| c.lead_petitioner.clone()),
+            persons: i64::from(projected.persons),
+            holder_paths,
         }
     }
 
-    fn from_row(r: &AnyRow) -> Result<Self> {
+    pub(crate) fn from_row(r: &AnyRow) -> Result<Self> {
         Ok(Self {
             id: r.try_get("id")?,
             status: r.try_get("status")?,
@@ -107,6 +172,12 @@ impl MatterRow {
             opened_ms: r.try_get("opened_ms")?,
             changed_seq: r.try_get("changed_seq")?,
             summary: r.try_get("summary")?,
+            channel: r.try_get("channel")?,
+            flags: r.try_get("flags")?,
+            target_unit: r.try_get("target_unit")?,
+            petitioner: r.try_get("petitioner")?,
+            persons: r.try_get("persons")?,
+            holder_paths: Vec::new(),
         })
     }
 }
@@ -158,7 +229,7 @@ impl ContactRow {
 /// Rows for matters that do not exist yet.
 pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert("matters", MATTER_COLUMNS, 12, chunk.len());
+        let sql = multi_row_insert("matters", MATTER_COLUMNS, 17, chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
             q = q
@@ -173,22 +244,49 @@ pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
                 .bind(r.next_due.clone())
                 .bind(r.opened_ms)
                 .bind(r.changed_seq)
-                .bind(r.summary.clone());
+                .bind(r.summary.clone())
+                .bind(r.channel.clone())
+                .bind(r.flags.clone())
+                .bind(r.target_unit.clone())
+                .bind(r.petitioner.clone())
+                .bind(r.persons);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    insert_holders(conn, rows).await
+}
+
+async fn insert_holders(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
+    let pairs: Vec<(&String, &String)> = rows
+        .iter()
+        .flat_map(|r| r.holder_paths.iter().map(move |p| (p, &r.id)))
+        .collect();
+    for chunk in pairs.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = multi_row_insert("matter_units", "unit_path, matter_id", 2, chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (path, id) in chunk {
+            q = q.bind((*path).clone()).bind((*id).clone());
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// New values of the columns that change after a matter opens, many rows per statement.
-pub(crate) async fn update_matters(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
+/// New values of the columns that change after a matter opens, many rows per statement; the holders
+/// of `new_holders` are rewritten.
+pub(crate) async fn update_matters(
+    conn: &mut AnyConnection,
+    rows: &[&MatterRow],
+    new_holders: &[&MatterRow],
+) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
         // `VALUES` names its columns column1, column2, … on both engines.
-        let values = multi_row_insert("x", "x", 5, chunk.len());
+        let values = multi_row_insert("x", "x", 7, chunk.len());
         let values = &values[values.find("VALUES").expect("built above")..];
         let sql = format!(
             "UPDATE matters SET status = v.column2, handler = v.column3, next_due = v.column4, \
-             changed_seq = v.column5 FROM ({values}) AS v WHERE matters.id = v.column1"
+             changed_seq = v.column5, flags = v.column6, persons = v.column7 \
+             FROM ({values}) AS v WHERE matters.id = v.column1"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
@@ -197,11 +295,25 @@ pub(crate) async fn update_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
                 .bind(r.status.clone())
                 .bind(r.handler.clone())
                 .bind(r.next_due.clone())
-                .bind(r.changed_seq);
+                .bind(r.changed_seq)
+                .bind(r.flags.clone())
+                .bind(r.persons);
         }
         q.execute(&mut *conn).await?;
     }
-    Ok(())
+    for chunk in new_holders.chunks(ROWS_PER_STATEMENT * 8) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM matter_units WHERE matter_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q.bind(r.id.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    insert_holders(conn, new_holders).await
 }
 
 pub(crate) async fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow]) -> Result<()> {
@@ -224,12 +336,64 @@ pub(crate) async fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow
     Ok(())
 }
 
+/// Every matter row with its holders.
 pub(crate) async fn matter_rows(conn: &mut AnyConnection) -> Result<Vec<MatterRow>> {
     let sql = format!("SELECT {MATTER_COLUMNS} FROM matters");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter().map(MatterRow::from_row).collect()
+    let mut rows: Vec<MatterRow> = rows
+        .iter()
+        .map(MatterRow::from_row)
+        .collect::<Result<_>>()?;
+    let mut paths: HashMap<String, Vec<String>> = HashMap::new();
+    for r in sqlx::query("SELECT unit_path, matter_id FROM matter_units")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        paths
+            .entry(r.try_get("matter_id")?)
+            .or_default()
+            .push(r.try_get("unit_path")?);
+    }
+    for row in &mut rows {
+        let mut p = paths.remove(&row.id).unwrap_or_default();
+        p.sort();
+        row.holder_paths = p;
+    }
+    // Holders of matters that have no row are a break too: keep them visible to `verify`.
+    rows.extend(paths.into_iter().map(|(id, holder_paths)| MatterRow {
+        id,
+        holder_paths,
+        ..MatterRow::orphan()
+    }));
+    Ok(rows)
+}
+
+impl MatterRow {
+    /// A row with nothing in it, for holders whose matter has no row.
+    fn orphan() -> Self {
+        Self {
+            id: String::new(),
+            status: String::new(),
+            bureau: String::new(),
+            handler: None,
+            purpose: String::new(),
+            domain: String::new(),
+            region: String::new(),
+            received_on: String::new(),
+            next_due: None,
+            opened_ms: 0,
+            changed_seq: 0,
+            summary: String::new(),
+            channel: String::new(),
+            flags: String::new(),
+            target_unit: None,
+            petitioner: None,
+            persons: 0,
+            holder_paths: Vec::new(),
+        }
+    }
 }
 
 pub(crate) async fn contact_rows(conn: &mut AnyConnection) -> Result<Vec<ContactRow>> {

@@ -52,6 +52,10 @@ pub(crate) struct Folded {
 
 const PAGE: i64 = 20_000;
 
+/// The shape of the projections this code writes. When a migration adds projected columns it raises this,
+/// and `Store::open` rebuilds the projections of a database written by older code.
+pub(crate) const PROJECTION_VERSION: i64 = 1;
+
 impl Store {
     /// Check the whole chain, then compare every projection row with the fold of the events.
     pub async fn verify(&self) -> Result<VerifyReport> {
@@ -141,6 +145,7 @@ impl Folded {
                 .insert(contact.draft.id.clone(), ((**contact).clone(), e.seq));
         }
         if projection::fold_event(&mut self.org, &mut self.matters, body, e.at, &e.actor)
+            != projection::RowChange::None
             && let Some(id) = body.matter()
         {
             self.changed.insert(id.clone(), e.seq);
@@ -148,9 +153,13 @@ impl Folded {
     }
 
     pub(crate) fn matter_rows(&self) -> impl Iterator<Item = MatterRow> + '_ {
-        self.matters
-            .values()
-            .map(|m| MatterRow::of(m, self.changed.get(&m.id).copied().unwrap_or_default()))
+        self.matters.values().map(|m| {
+            MatterRow::of(
+                m,
+                self.changed.get(&m.id).copied().unwrap_or_default(),
+                &self.org,
+            )
+        })
     }
 }
 
@@ -231,11 +240,14 @@ pub struct Summary {
 impl Store {
     /// Rebuild every projection table from the log, in one transaction.
     pub async fn rebuild_projections(&self) -> Result<usize> {
-        let mut conn = self.pool.acquire().await?;
+        // Holding the chain head keeps every writer out until the projections match the log again.
+        let mut tx = self.pool.begin().await?;
+        log::lock_head(&mut tx).await?;
+        let conn = &mut *tx;
         let mut folded = Folded::default();
         let mut last = 0i64;
         loop {
-            let page = log::read_events(&mut conn, last, PAGE).await?;
+            let page = log::read_events(&mut *conn, last, PAGE).await?;
             let Some(end) = page.last().map(|e| e.seq) else {
                 break;
             };
@@ -247,9 +259,14 @@ impl Store {
             }
             last = end;
         }
-        drop(conn);
-        let mut tx = self.pool.begin().await?;
-        for table in ["matters", "contacts", "units", "regions", "users"] {
+        for table in [
+            "matters",
+            "matter_units",
+            "contacts",
+            "units",
+            "regions",
+            "users",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *tx)
                 .await?;
@@ -271,6 +288,10 @@ impl Store {
         for u in folded.org.users() {
             projection::upsert_user(&mut tx, u, 0).await?;
         }
+        sqlx::query("UPDATE projection_version SET version = $1 WHERE id = 1")
+            .bind(PROJECTION_VERSION)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(matters.len())
     }

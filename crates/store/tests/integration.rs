@@ -55,6 +55,7 @@ on_both_engines!(
     full_lifecycle_is_recorded_and_verifiable,
     refused_commands_write_nothing,
     failed_batch_leaves_nothing_half_written,
+    refused_group_leaves_nothing_of_itself,
     tampered_event_is_named_by_verify,
     tampered_projection_is_named_by_verify,
     two_writers_share_one_chain,
@@ -339,6 +340,65 @@ async fn failed_batch_leaves_nothing_half_written(db: Db) {
     assert_intact(&db.store).await;
 }
 
+async fn refused_group_leaves_nothing_of_itself(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    let registrar = || staff(DISTRICT_BUREAU, Role::Registrar);
+    let reg = |matter: &str, contact: &str| {
+        (
+            registrar(),
+            t0(),
+            Change::Matter(Command::Register {
+                filing: Filing::NewMatter {
+                    matter: mid(matter),
+                },
+                contact: Box::new(fixtures::draft(contact, t0())),
+            }),
+        )
+    };
+    let accept_directly = |matter: &str, who| {
+        (
+            who,
+            t0() + Duration::hours(1),
+            Change::Matter(Command::Triage {
+                matter: mid(matter),
+                triage: Triage::AcceptDirectly,
+            }),
+        )
+    };
+    let head = ledger.head().await.unwrap().0;
+    let results = ledger
+        .execute_groups(vec![
+            vec![
+                reg("XF-G1", "C-G1"),
+                accept_directly("XF-G1", staff(DISTRICT_BUREAU, Role::Dispatcher)),
+            ],
+            // The registration is fine, but a registrar may not triage: the group goes as a whole.
+            vec![reg("XF-G2", "C-G2"), accept_directly("XF-G2", registrar())],
+            vec![reg("XF-G3", "C-G3")],
+        ])
+        .await
+        .unwrap();
+    assert_eq!(results[0].as_ref().unwrap().len(), 3);
+    let refusal = results[1].as_ref().unwrap_err();
+    assert_eq!(refusal.index, 1);
+    assert!(
+        matches!(refusal.error, WorkflowError::MissingRole { .. }),
+        "{refusal:?}"
+    );
+    assert_eq!(results[2].as_ref().unwrap().len(), 2);
+    assert_eq!(ledger.head().await.unwrap().0, head + 5);
+    assert_eq!(
+        ledger.matter(&mid("XF-G1")).await.unwrap().unwrap().status,
+        Status::Handling
+    );
+    assert!(ledger.matter(&mid("XF-G2")).await.unwrap().is_none());
+    assert!(ledger.matter(&mid("XF-G3")).await.unwrap().is_some());
+    assert_intact(&db.store).await;
+    // The refused group's contact id is free: the same row can go in once corrected.
+    register(&ledger, "XF-G2", "C-G2", t0()).await;
+    assert_intact(&db.store).await;
+}
+
 async fn tampered_event_is_named_by_verify(db: Db) {
     let ledger = ledger_with_org(&db.store).await;
     register(&ledger, "XF-3", "C-3", t0()).await;
@@ -385,8 +445,8 @@ async fn tampered_projection_is_named_by_verify(db: Db) {
     let b = report.projection_break.expect("the edit must be found");
     assert_eq!(
         b.seq,
-        Some(head - 1),
-        "the matter_opened event last changed its row"
+        Some(head),
+        "the contact_registered event (channel, flags, petitioner) last changed its row"
     );
     assert!(b.reason.contains("XF-5"), "{}", b.reason);
     // Rebuilding from the log repairs it.
