@@ -2,16 +2,18 @@
 //! the rules live in `xinfang-domain`. Routes are registered together with their OpenAPI documentation
 //! (utoipa-axum), so the document at /api/openapi.json cannot drift from the routes.
 
+mod admin;
 pub mod auth;
 pub mod error;
+mod extract;
 mod health;
+mod matters;
 mod org;
 
 use std::future::Future;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -48,6 +50,30 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::units))
         .routes(routes!(org::regions))
         .routes(routes!(org::domains))
+        .routes(routes!(matters::list, matters::register))
+        .routes(routes!(matters::detail))
+        .routes(routes!(matters::act))
+        .routes(routes!(matters::attachment))
+        .routes(with_body_limit(
+            routes!(matters::upload),
+            matters::FILE_LIMIT,
+        ))
+        .routes(routes!(admin::users))
+        .routes(routes!(admin::create_token, admin::tokens))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit))
+}
+
+/// A route that takes larger bodies than JSON routes (files, imports).
+fn with_body_limit(
+    (schemas, paths, router): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+    limit: usize,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    (
+        schemas,
+        paths,
+        router.layer(axum::extract::DefaultBodyLimit::max(limit)),
+    )
 }
 
 /// The whole application: API routes, their OpenAPI document and the browsable API page.
@@ -57,7 +83,8 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Extractors refuse larger bodies with the API's own 413 body.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

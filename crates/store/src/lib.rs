@@ -8,6 +8,8 @@ mod db;
 mod ledger;
 pub mod log;
 mod projection;
+pub mod query;
+pub mod tokens;
 mod verify;
 
 pub use db::{Engine, SQLITE_FILE, Store, StoreOptions};

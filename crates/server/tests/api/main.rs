@@ -1,4 +1,7 @@
-//! The real server on a loopback port, over real SQLite.
+//! The real server on a loopback port, over real SQLite. One test binary; the modules group the suites.
+
+mod authz;
+mod matters;
 
 use std::net::SocketAddr;
 
@@ -337,4 +340,64 @@ async fn the_organisation_is_readable_once_the_one_time_password_is_replaced() {
             .iter()
             .any(|c| c == "问题楼盘")
     );
+}
+
+/// An API token acting for `wang` as this role at this unit (tokens are how systems, and these tests,
+/// act as many principals without a password sign-in each).
+async fn token(app: &TestApp, role: Role, unit: &str) -> String {
+    let (_, secret) = app
+        .ledger
+        .store()
+        .create_token(
+            &format!("{role:?}@{unit}"),
+            &UserId::parse("wang").unwrap(),
+            &UnitId::parse(unit).unwrap(),
+            &[role],
+            &UserId::parse("wang").unwrap(),
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .unwrap();
+    secret
+}
+
+async fn bearer_get(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn bearer_post(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The body of a response that must have this status.
+async fn expect(response: reqwest::Response, status: u16) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+/// A contact as a client sends it: the fixture draft without its id.
+fn contact_json(summary: &str) -> serde_json::Value {
+    let mut c = serde_json::to_value(fixtures::draft("unused", chrono::Utc::now())).unwrap();
+    let o = c.as_object_mut().unwrap();
+    o.remove("id");
+    o.insert("summary".into(), summary.into());
+    c
 }
