@@ -109,23 +109,55 @@ pub fn mask_address(address: &str) -> String {
     kept + &"*".repeat(hidden.min(6))
 }
 
-/// A text with these people's names, ID numbers and phone numbers replaced by their masked forms.
-pub fn mask_known_identities(text: &str, people: &[crate::petition::Petitioner]) -> String {
-    let mut out = text.to_owned();
+/// What stands in for a person in a text the viewer may not see them in.
+pub const HIDDEN_PERSON: &str = "＊＊＊";
+
+/// A text as this viewer may read it: these people's names, ID numbers, phone numbers and addresses
+/// masked (or, hidden, replaced by [`HIDDEN_PERSON`]) wherever they occur in it.
+pub fn redact_identities(
+    text: &str,
+    people: &[crate::petition::Petitioner],
+    view: IdentityView,
+) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
     for p in people {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        if !p.name.trim().is_empty() {
-            pairs.push((p.name.trim().to_owned(), mask_name(p.name.trim())));
-        }
+        pairs.push((p.name.trim().to_owned(), mask_name(p.name.trim())));
         if let Some(id) = &p.id_number {
             pairs.push((id.as_str().to_owned(), id.masked()));
         }
         if let Some(phone) = &p.phone {
             pairs.push((phone.as_str().to_owned(), phone.masked()));
         }
-        for (plain, masked) in pairs {
-            out = out.replace(&plain, &masked);
-        }
+        pairs.push((p.address.trim().to_owned(), mask_address(p.address.trim())));
+    }
+    redact(text, pairs, view)
+}
+
+/// [`redact_identities`] when only the names are known (a list row).
+pub fn redact_names(text: &str, names: &[String], view: IdentityView) -> String {
+    let pairs = names
+        .iter()
+        .map(|n| (n.trim().to_owned(), mask_name(n.trim())))
+        .collect();
+    redact(text, pairs, view)
+}
+
+fn redact(text: &str, mut pairs: Vec<(String, String)>, view: IdentityView) -> String {
+    if view == IdentityView::Full {
+        return text.to_owned();
+    }
+    // A one-character "name" would blank out that character everywhere; longer strings first, so a
+    // name inside an address is not replaced before the address.
+    pairs.retain(|(plain, _)| plain.chars().count() >= 2);
+    pairs.sort_by_key(|(plain, _)| std::cmp::Reverse(plain.chars().count()));
+    let mut out = text.to_owned();
+    for (plain, masked) in pairs {
+        let with = if view == IdentityView::Hidden {
+            HIDDEN_PERSON
+        } else {
+            masked.as_str()
+        };
+        out = out.replace(&plain, with);
     }
     out
 }

@@ -129,11 +129,12 @@ fn label_of<T: Serialize + for<'de> Deserialize<'de>>(
 
 fn item_of(row: MatterListRow, principal: &Principal, org: &Org, today: NaiveDate) -> MatterItem {
     let view = access::identity_view(principal, &row, org);
-    let petitioner = row.petitioner.as_deref().and_then(|name| match view {
-        IdentityView::Full => Some(name.to_owned()),
+    let petitioner = row.petitioners.first().and_then(|name| match view {
+        IdentityView::Full => Some(name.clone()),
         IdentityView::Masked => Some(access::mask_name(name)),
         IdentityView::Hidden => None,
     });
+    let summary = access::redact_names(&row.summary, &row.petitioners, view);
     MatterItem {
         status_label: label_of::<Status>(&row.status, Status::label),
         purpose: tag(&row.purpose),
@@ -153,7 +154,7 @@ fn item_of(row: MatterListRow, principal: &Principal, org: &Org, today: NaiveDat
         next_due: row.next_due,
         channel: row.channel,
         flags: row.flags,
-        summary: row.summary,
+        summary,
         persons: row.persons,
         petitioner,
         identity: identity_code(view).to_owned(),
@@ -416,7 +417,14 @@ fn petitioner_view(p: &Petitioner, view: IdentityView) -> PetitionerView {
     }
 }
 
-fn contact_view(matter: &MatterId, c: &Contact, view: IdentityView) -> ContactView {
+/// A contact as the viewer may see it; `everyone` is every petitioner of the matter, whose identities
+/// are masked or hidden in its free text.
+fn contact_view(
+    matter: &MatterId,
+    c: &Contact,
+    view: IdentityView,
+    everyone: &[Petitioner],
+) -> ContactView {
     let d = &c.draft;
     let flag = |on: bool, code: &str| on.then(|| code.to_owned());
     let flags = [
@@ -457,16 +465,10 @@ fn contact_view(matter: &MatterId, c: &Contact, view: IdentityView) -> ContactVi
                 .iter()
                 .map(|p| petitioner_view(p, view))
                 .collect(),
-            Some(access::mask_known_identities(&d.full_text, &d.petitioners)),
+            Some(access::redact_identities(&d.full_text, everyone, view)),
             Vec::new(),
         ),
         IdentityView::Hidden => (Vec::new(), None, Vec::new()),
-    };
-    // Names in the clerk's summary and the demands are masked like everywhere else.
-    let mask_in_text: &[Petitioner] = if view == IdentityView::Full {
-        &[]
-    } else {
-        &d.petitioners
     };
     ContactView {
         id: d.id.to_string(),
@@ -482,8 +484,8 @@ fn contact_view(matter: &MatterId, c: &Contact, view: IdentityView) -> ContactVi
         target: d.target.as_ref().map(|t| t.name.clone()),
         purpose: tag(&d.purpose),
         domain: d.domain.to_string(),
-        summary: access::mask_known_identities(&d.summary, mask_in_text),
-        demands: access::mask_known_identities(&d.demands, mask_in_text),
+        summary: access::redact_identities(&d.summary, everyone, view),
+        demands: access::redact_identities(&d.demands, everyone, view),
         full_text,
         petitioners,
         attachments_withheld: d.attachments.len() - attachments.len(),
@@ -532,7 +534,7 @@ pub async fn detail(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<MatterDetail>, ApiError> {
+) -> Result<Response, ApiError> {
     let principal = auth.ready()?;
     may_read_matters(principal)?;
     let org = state.ledger.org().await?;
@@ -540,6 +542,10 @@ pub async fn detail(
     let view = access::identity_view(principal, &matter, &org);
     let store = state.ledger.store();
     let contacts = store.contacts_of(&matter.id).await?;
+    let everyone: Vec<Petitioner> = contacts
+        .iter()
+        .flat_map(|c| c.draft.petitioners.iter().cloned())
+        .collect();
     let events = store.matter_events(&matter.id).await?;
     let timeline = events
         .iter()
@@ -569,7 +575,7 @@ pub async fn detail(
         state: state_value,
         contacts: contacts
             .iter()
-            .map(|c| contact_view(&matter.id, c, view))
+            .map(|c| contact_view(&matter.id, c, view, &everyone))
             .collect(),
         timeline,
     };
@@ -577,8 +583,15 @@ pub async fn detail(
         store
             .audit(&[auth.audit("read_matter", matter.id.as_str(), String::new())])
             .await?;
+        return Ok(Json(detail).into_response());
     }
-    Ok(Json(detail))
+    // Staff write names into opinions, notes and plans too: one last pass over everything sent.
+    let text = serde_json::to_string(&detail).expect("a detail serializes");
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        access::redact_identities(&text, &everyone, view),
+    )
+        .into_response())
 }
 
 /// The list view of a full matter, so a detail shows the same fields as a list.
@@ -600,7 +613,7 @@ fn list_row_of(m: &Matter) -> MatterListRow {
             .unwrap_or_default(),
         flags: m.flag_codes().into_iter().map(str::to_owned).collect(),
         target_unit: m.target_unit.clone(),
-        petitioner: m.contacts.first().and_then(|c| c.lead_petitioner.clone()),
+        petitioners: m.petitioner_names(),
         persons: m.contacts.iter().map(|c| i64::from(c.person_count)).sum(),
         summary: m.summary.clone(),
         holders: access::holders(m).cloned().collect(),

@@ -72,8 +72,8 @@ pub struct MatterListRow {
     pub channel: String,
     pub flags: Vec<String>,
     pub target_unit: Option<UnitId>,
-    /// Personal data: apply `identity_view` before showing it.
-    pub petitioner: Option<String>,
+    /// Personal data (every petitioner's name, the first first): apply `identity_view` before showing it.
+    pub petitioners: Vec<String>,
     pub persons: i64,
     pub summary: String,
     pub holders: Vec<UnitId>,
@@ -252,7 +252,13 @@ impl Store {
                     received_on: r.received_on,
                     next_due: r.next_due,
                     channel: r.channel,
-                    petitioner: r.petitioner,
+                    petitioners: r
+                        .petitioner
+                        .unwrap_or_default()
+                        .split('\u{1f}')
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
                     persons: r.persons,
                     summary: r.summary,
                 })
