@@ -3,6 +3,7 @@
 mod authz;
 mod confidentiality;
 mod matters;
+mod shared_database;
 
 use std::net::SocketAddr;
 
@@ -19,7 +20,7 @@ struct TestApp {
     addr: SocketAddr,
     client: reqwest::Client,
     ledger: Ledger,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -29,12 +30,27 @@ impl TestApp {
     }
 }
 
-/// A fresh database and a server on port 0, as a deployment would run it.
+/// A fresh SQLite database and a server on port 0, as a deployment would run it.
 async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_dir(dir.path(), &StoreOptions::default())
         .await
         .unwrap();
+    let mut app = spawn_seeded(store).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// A fresh database on the test PostgreSQL cluster, and a server on it.
+async fn spawn_app_pg() -> (TestApp, String) {
+    let name = xinfang_testkit::unique_name("api");
+    let url = xinfang_testkit::shared_pg().fresh_database(&name).unwrap();
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    (spawn_seeded(store).await, url)
+}
+
+/// The organisation and the user `wang` written, then a server.
+async fn spawn_seeded(store: Store) -> TestApp {
     let ledger = Ledger::new(store, Rules::default(), Calendar::mainland());
     let now = chrono::Utc::now();
     for c in fixtures::org_commands() {
@@ -67,6 +83,11 @@ async fn spawn_app() -> TestApp {
         )
         .await
         .unwrap();
+    spawn_server(ledger).await
+}
+
+/// A server process over a database that is already set up.
+async fn spawn_server(ledger: Ledger) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -83,7 +104,7 @@ async fn spawn_app() -> TestApp {
         addr,
         client: reqwest::Client::new(),
         ledger,
-        _dir: dir,
+        _dir: None,
         _shutdown: tx,
     }
 }

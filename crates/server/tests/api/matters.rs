@@ -8,8 +8,16 @@ use xinfang_domain::fixtures::{CITY_BUREAU, DISTRICT_BUREAU, DISTRICT_GOV, DISTR
 use super::*;
 
 #[tokio::test]
-async fn a_matter_is_registered_listed_handled_and_audited() {
-    let app = spawn_app().await;
+async fn a_matter_is_registered_listed_handled_and_audited_on_sqlite() {
+    matter_life(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn a_matter_is_registered_listed_handled_and_audited_on_postgres() {
+    matter_life(spawn_app_pg().await.0).await;
+}
+
+async fn matter_life(app: TestApp) {
     let registrar = token(&app, Role::Registrar, DISTRICT_BUREAU).await;
     let dispatcher = token(&app, Role::Dispatcher, DISTRICT_BUREAU).await;
     let handler = token(&app, Role::Handler, DISTRICT_HOUSING).await;
