@@ -76,9 +76,49 @@ fn with_body_limit(
     )
 }
 
+/// Errors every operation can answer besides those it documents itself: a malformed query or body
+/// (400), and for operations with a body, one too large (413) or not JSON (415). Added here so that each
+/// route need not repeat them and none can forget them.
+fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete]
+            .into_iter()
+            .flatten()
+        {
+            let responses = &mut op.responses.responses;
+            let has_body = op.request_body.is_some();
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut add = |code: &str, description: &str| {
+                responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| error(description).into());
+            };
+            if has_body || has_params {
+                add("400", "请求参数或请求体无法解析");
+            }
+            if has_body {
+                add("413", "请求体过大");
+                add("415", "请求体的类型不受支持");
+            }
+        }
+    }
+}
+
 /// The whole application: API routes, their OpenAPI document and the browsable API page.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = api_router().split_for_parts();
+    let (router, api) = split();
     router
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
@@ -91,7 +131,13 @@ pub fn app(state: AppState) -> Router {
 
 /// The OpenAPI document, for tools that want it without a running server.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    split().1
+}
+
+fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = api_router().split_for_parts();
+    document_common_errors(&mut api);
+    (router, api)
 }
 
 /// Serve until `shutdown` completes, then finish the requests in flight.
