@@ -93,9 +93,14 @@ fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     for item in api.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete]
-            .into_iter()
-            .flatten()
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
         {
             let responses = &mut op.responses.responses;
             let has_body = op.request_body.is_some();

@@ -742,8 +742,8 @@ pub async fn register(
     Ok(response)
 }
 
-/// A contact id registered before is refused by the database's unique key: that is the client's
-/// conflict, not a server fault.
+/// The ledger refuses a contact id registered before; a second server process registering the same id
+/// at the same moment meets the database's unique key instead. Either way it is the client's conflict.
 fn conflict_on_duplicate(e: xinfang_store::LedgerError) -> ApiError {
     if let xinfang_store::LedgerError::Store(xinfang_store::StoreError::Db(db)) = &e
         && db
@@ -751,7 +751,7 @@ fn conflict_on_duplicate(e: xinfang_store::LedgerError) -> ApiError {
             .is_some_and(|d| d.is_unique_violation())
     {
         return ApiError::Conflict {
-            code: "duplicate",
+            code: "contact_exists",
             message: "该件次编号已经登记过".into(),
         };
     }

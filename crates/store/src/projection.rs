@@ -342,6 +342,26 @@ pub(crate) async fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow
     Ok(())
 }
 
+/// Which of these contact ids are registered already.
+pub(crate) async fn existing_contacts(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 8) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id FROM contacts WHERE id IN ({})", marks.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get("id")?);
+        }
+    }
+    Ok(found)
+}
+
 /// Every matter row with its holders.
 pub(crate) async fn matter_rows(conn: &mut AnyConnection) -> Result<Vec<MatterRow>> {
     let sql = format!("SELECT {MATTER_COLUMNS} FROM matters");

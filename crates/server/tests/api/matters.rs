@@ -69,7 +69,7 @@ async fn matter_life(app: TestApp) {
         &json!({ "contact": contact }),
     )
     .await;
-    assert_eq!(expect(again, 409).await["code"], "duplicate");
+    assert_eq!(expect(again, 409).await["code"], "contact_exists");
 
     // The registering bureau lists it, with the petitioner's name.
     let page = expect(
