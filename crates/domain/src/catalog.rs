@@ -14,6 +14,7 @@ pub fn code<T: Serialize>(value: &T) -> String {
 /// How a contact arrived (信访形式). The first five are named by the 信访工作条例 (2022).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Channel {
     /// 信息网络 (online)
     Online,
@@ -63,6 +64,7 @@ impl Channel {
 /// 信访目的: drives which outcomes an answer may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Purpose {
     /// 建议意见
     Suggestion,
@@ -95,6 +97,7 @@ impl Purpose {
 /// The result of handling, which must fit the purpose (brief §5 step 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     /// 支持
     Supported,
@@ -150,6 +153,7 @@ impl Outcome {
 /// 满意 / 基本满意 / 不满意
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Rating {
     Satisfied,
     BasicallySatisfied,
@@ -169,6 +173,7 @@ impl Rating {
 /// Who is rated: the petition bureau and the responsible unit are rated separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EvaluationTarget {
     /// 信访部门
     Bureau,
@@ -191,6 +196,7 @@ impl EvaluationTarget {
 /// Where a matter that belongs in another legal procedure is directed (诉访分离).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LegalRoute {
     /// 诉讼
     Litigation,
@@ -229,6 +235,7 @@ pub struct DomainTree {
 
 /// A domain path as registered: first level, optionally second level.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomainPath {
     pub first: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -290,6 +290,34 @@ impl From<Phone> for String {
     }
 }
 
+/// A string schema for the API document, for types that travel as strings.
+#[cfg(feature = "openapi")]
+macro_rules! string_schema {
+    ($name:ident, $description:expr, $pattern:expr) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .pattern($pattern)
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+#[cfg(feature = "openapi")]
+string_schema!(
+    RegionCode,
+    "GB/T 2260 行政区划代码（6、9 或 12 位）",
+    Some("^([0-9]{6}|[0-9]{9}|[0-9]{12})$")
+);
+#[cfg(feature = "openapi")]
+string_schema!(IdNumber, "18 位居民身份证号码", Some("^[0-9]{17}[0-9Xx]$"));
+#[cfg(feature = "openapi")]
+string_schema!(Phone, "手机或固定电话号码", Some("^[0-9+\\- ]{5,20}$"));
+
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -328,6 +356,9 @@ macro_rules! text_id {
                 c.0
             }
         }
+
+        #[cfg(feature = "openapi")]
+        string_schema!($name, "编号（1 至 64 个字符）", None::<String>);
     };
 }
 

@@ -8,6 +8,7 @@ use crate::ids::{ContactId, IdNumber, MatterId, Phone, RegionCode, UnitId, UserI
 
 /// A person in a contact. Personal data: masked and audited at the edges.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Petitioner {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -20,6 +21,7 @@ pub struct Petitioner {
 
 /// Where the problem is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub region: RegionCode,
     #[serde(default)]
@@ -29,6 +31,7 @@ pub struct Location {
 /// The unit or person complained about (反映对象). In 检举控告 matters the petitioner's identity never
 /// reaches it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Target {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +40,7 @@ pub struct Target {
 
 /// A scanned or uploaded file, referenced by content hash; the bytes live outside the event log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     pub name: String,
     pub media_type: String,
@@ -49,6 +53,7 @@ pub struct Attachment {
 /// 集体, 匿名) are derived by the domain, not entered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeclaredFlags {
     /// 越级
     pub skip_level: bool,
@@ -84,6 +89,7 @@ pub struct Flags {
 /// How a contact relates to the matter it is linked to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContactRelation {
     /// The contact that opened the matter.
     First,
@@ -95,7 +101,10 @@ pub enum ContactRelation {
 
 /// What the clerk or the petitioner enters for one contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactDraft {
+    /// The source system's id; the API makes one when it is left out.
+    #[cfg_attr(feature = "openapi", schema(required = false))]
     pub id: ContactId,
     pub channel: Channel,
     pub received_at: DateTime<Utc>,

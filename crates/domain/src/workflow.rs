@@ -264,6 +264,7 @@ impl ReviewStage {
 /// What a review authority decides about the opinion under review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReviewDecision {
     /// 维持
     Upheld,
@@ -286,6 +287,7 @@ impl ReviewDecision {
 /// 转送, 交办, 直接受理, 不予受理 or 导入法定途径.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Triage {
     Transfer {
         to: UnitId,
@@ -313,6 +315,7 @@ pub enum Triage {
 /// Where a newly registered contact goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "to", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Filing {
     /// Opens a new matter with this id.
     NewMatter { matter: MatterId },
@@ -326,86 +329,121 @@ pub enum Filing {
 /// Everything a person can ask the workflow to do with a matter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Command {
     Register {
         filing: Filing,
         contact: Box<ContactDraft>,
     },
     Triage {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         #[serde(flatten)]
         triage: Triage,
     },
     ReturnToBureau {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         reason: String,
     },
     Accept {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
     },
     DeclineAcceptance {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         reason: String,
     },
     RequestExtension {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         days: u32,
         reason: String,
     },
     DecideExtension {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         approve: bool,
         note: String,
     },
     Answer {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         outcome: Outcome,
         opinion: String,
     },
     Evaluate {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         target: EvaluationTarget,
         rating: Rating,
     },
     RequestReview {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         authority: UnitId,
     },
     HoldHearing {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         days: u32,
     },
     AnswerReview {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         decision: ReviewDecision,
         opinion: String,
     },
     Resolve {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         note: String,
     },
     IssueSupervision {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         order: OrderId,
         days: u32,
         note: String,
     },
     CloseSupervision {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         order: OrderId,
         note: String,
     },
     Remind {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         note: String,
     },
     AssignLeader {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         leader: String,
         team: Vec<String>,
         plan: String,
     },
     AddCoHandler {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
         matter: MatterId,
         unit: UnitId,
     },

@@ -177,8 +177,9 @@ pub async fn create_token(
             now,
         )
         .await?;
-    store
-        .audit(&[auth.audit("create_token", &token.id, name.to_owned())])
+    state
+        .ledger
+        .record(auth.audit("create_token", &token.id, name.to_owned()))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -236,8 +237,9 @@ pub async fn revoke_token(
     store
         .revoke_token(&token.id, Utc::now().timestamp_millis())
         .await?;
-    store
-        .audit(&[auth.audit("revoke_token", &token.id, token.name.clone())])
+    state
+        .ledger
+        .record(auth.audit("revoke_token", &token.id, token.name.clone()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

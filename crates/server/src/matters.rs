@@ -111,8 +111,10 @@ pub struct MatterItem {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatterPage {
-    /// Matters matching the filters, in all.
+    /// Matters matching the filters, counted up to 10,000.
     pub total: i64,
+    /// False when more than 10,000 matched (narrow the filters, or see the figures for exact counts).
+    pub total_is_exact: bool,
     pub page: u32,
     pub per_page: u32,
     pub items: Vec<MatterItem>,
@@ -309,12 +311,14 @@ pub async fn list(
         .map(|i| i.id.as_str())
         .collect();
     if !shown.is_empty() {
-        store
-            .audit(&[auth.audit("list_matters", "信访事项列表", shown.join(" "))])
+        state
+            .ledger
+            .record(auth.audit("list_matters", "信访事项列表", shown.join(" ")))
             .await?;
     }
     Ok(Json(MatterPage {
-        total,
+        total: total.count,
+        total_is_exact: total.exact,
         page: params.page.unwrap_or(1),
         per_page: query.limit as u32,
         items,
@@ -580,8 +584,9 @@ pub async fn detail(
         timeline,
     };
     if view == IdentityView::Full {
-        store
-            .audit(&[auth.audit("read_matter", matter.id.as_str(), String::new())])
+        state
+            .ledger
+            .record(auth.audit("read_matter", matter.id.as_str(), String::new()))
             .await?;
         return Ok(Json(detail).into_response());
     }
@@ -626,7 +631,7 @@ pub struct RegisterRequest {
     /// The contact: channel, received_at, petitioners, person_count, location, target, purpose, domain,
     /// summary, full_text, demands, attachments, flags. An `id` may be given (a source system's id):
     /// registering the same id twice answers 409.
-    #[schema(value_type = Object)]
+    #[schema(value_type = xinfang_domain::petition::ContactDraft)]
     pub contact: serde_json::Value,
     /// Link to an existing matter instead of opening one: 重复信访 or 一信多投.
     pub link: Option<LinkRequest>,
@@ -762,7 +767,7 @@ fn conflict_on_duplicate(e: xinfang_store::LedgerError) -> ApiError {
 /// `{"action": "accept"}`, `{"action": "triage", "kind": "transfer", "to": "dist-zjj"}`,
 /// `{"action": "answer", "outcome": "supported", "opinion": "…"}`. See docs/workflow.md for every action.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(value_type = Object)]
+#[schema(value_type = xinfang_domain::Command)]
 pub struct ActionRequest(pub serde_json::Value);
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -806,6 +811,12 @@ pub async fn act(
         .ok_or_else(|| bad("action", "请求体应为对象，并以 action 指明操作"))?;
     if object.get("action").and_then(|a| a.as_str()) == Some("register") {
         return Err(bad("action", "登记请使用 POST /api/v1/matters"));
+    }
+    // The path names the matter; a body that names another (or names it wrongly) is a mistake.
+    match object.get("matter") {
+        None => {}
+        Some(serde_json::Value::String(named)) if named == matter.id.as_str() => {}
+        Some(_) => return Err(bad("matter", "请求体中的 matter 与路径中的事项编号不一致")),
     }
     object.insert(
         "matter".into(),
@@ -969,8 +980,9 @@ pub async fn attachment(
         });
     }
     let file = store.file(&sha256).await?.ok_or(ApiError::NotFound)?;
-    store
-        .audit(&[auth.audit("read_attachment", matter.id.as_str(), listed.name.clone())])
+    state
+        .ledger
+        .record(auth.audit("read_attachment", matter.id.as_str(), listed.name.clone()))
         .await?;
     Ok((
         [

@@ -78,13 +78,14 @@ pub struct GroupRefusal {
 #[derive(Default)]
 struct Extras {
     credential: Option<Credential>,
-    /// Entries for the trail, each written only if its group (by index) goes through.
-    audit: Vec<(usize, AuditEntry)>,
+    /// Entries for the trail, each written only if its group (by index) goes through; reads have none.
+    audit: Vec<(Option<usize>, AuditEntry)>,
 }
 
 /// A request waiting for the next group commit.
 struct Job {
-    change: (Principal, DateTime<Utc>, Change),
+    /// None for a read to record.
+    change: Option<(Principal, DateTime<Utc>, Change)>,
     audit: AuditEntry,
     reply: tokio::sync::oneshot::Sender<Result<Vec<StoredEvent>, LedgerError>>,
 }
@@ -276,9 +277,24 @@ impl Ledger {
         change: Change,
         audit: AuditEntry,
     ) -> Result<Vec<StoredEvent>, LedgerError> {
+        self.submit(Some((principal.clone(), at, change)), audit)
+            .await
+    }
+
+    /// Record in the audit trail something that is not a workflow change (a read of personal data, a
+    /// token made), committed with the next group of writes; returns once it is on disk.
+    pub async fn record(&self, audit: AuditEntry) -> Result<(), LedgerError> {
+        self.submit(None, audit).await.map(|_| ())
+    }
+
+    async fn submit(
+        &self,
+        change: Option<(Principal, DateTime<Utc>, Change)>,
+        audit: AuditEntry,
+    ) -> Result<Vec<StoredEvent>, LedgerError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.queue.lock().expect("not poisoned").push(Job {
-            change: (principal.clone(), at, change),
+            change,
             audit,
             reply,
         });
@@ -299,25 +315,33 @@ impl Ledger {
         let mut groups = Vec::with_capacity(jobs.len());
         let mut replies = Vec::with_capacity(jobs.len());
         let mut audit = Vec::with_capacity(jobs.len());
-        for (i, job) in jobs.into_iter().enumerate() {
-            groups.push(vec![job.change]);
-            audit.push((i, job.audit));
-            replies.push(job.reply);
+        for job in jobs {
+            let group = job.change.map(|change| {
+                groups.push(vec![change]);
+                groups.len() - 1
+            });
+            audit.push((group, job.audit));
+            replies.push((group, job.reply));
         }
         let extras = Extras {
             audit,
             ..Extras::default()
         };
         match self.write_or_reset(cache, groups, extras).await {
-            Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(result.map_err(|r| r.error.into()));
+            Ok(mut results) => {
+                for (group, reply) in replies {
+                    let result = match group {
+                        Some(g) => std::mem::replace(&mut results[g], Ok(Vec::new()))
+                            .map_err(|r| r.error.into()),
+                        None => Ok(Vec::new()),
+                    };
+                    let _ = reply.send(result);
                 }
             }
             Err(e) => {
                 tracing::error!(error = ?e, "group commit failed");
                 let message = e.to_string();
-                for reply in replies {
+                for (_, reply) in replies {
                     let _ = reply.send(Err(StoreError::WriteFailed(message.clone()).into()));
                 }
             }
@@ -460,15 +484,15 @@ impl Ledger {
                     .await?;
                 }
             }
-            let audit: Vec<AuditEntry> = extras
-                .audit
-                .into_iter()
-                .filter(|(group, _)| outcomes.get(*group).is_some_and(Result::is_ok))
-                .map(|(_, entry)| entry)
-                .collect();
-            crate::audit::insert(&mut tx, &audit).await?;
             log::write_head(&mut tx, &head).await?;
         }
+        let audit: Vec<AuditEntry> = extras
+            .audit
+            .into_iter()
+            .filter(|(group, _)| group.is_none_or(|g| outcomes.get(g).is_some_and(Result::is_ok)))
+            .map(|(_, entry)| entry)
+            .collect();
+        crate::audit::insert(&mut tx, &audit).await?;
         tx.commit().await?;
         cache.head_seq = head.seq;
         cache.org_seq = head.org_seq;

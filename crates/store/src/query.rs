@@ -91,6 +91,20 @@ impl MatterFacts for MatterListRow {
     }
 }
 
+/// Below this many (matter, holder) pairs in a scope, a list collects the scope's matters first.
+const FEW_HELD: i64 = 2_000;
+/// Lists count matches up to this many; beyond, they say "more than" (the figures count exactly).
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many matters a list matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    /// At most [`COUNT_CAP`].
+    pub count: i64,
+    /// False when more than [`COUNT_CAP`] matched.
+    pub exact: bool,
+}
+
 /// The range `[path, path with its last separator raised by one)`: every path that starts with `path`.
 fn path_range(path: &str) -> (String, String) {
     let mut upper = path.trim_end_matches(UNIT_PATH_SEPARATOR).to_owned();
@@ -134,14 +148,31 @@ fn like_escaped(text: &str) -> String {
 
 impl Store {
     /// A page of matters matching the query, and how many match in all.
-    pub async fn list_matters(&self, q: &MatterQuery) -> Result<(Vec<MatterListRow>, i64)> {
+    pub async fn list_matters(&self, q: &MatterQuery) -> Result<(Vec<MatterListRow>, Total)> {
+        let mut conn = self.pool.acquire().await?;
         let mut w = Where::default();
         for path in [&q.scope, &q.unit].into_iter().flatten() {
             let (lo, hi) = path_range(path);
-            w.add(
-                "id IN (SELECT matter_id FROM matter_units WHERE unit_path >= ? AND unit_path < ?)",
-                [lo, hi],
-            );
+            // A unit holding few matters: collect them first. A unit holding many (a city bureau holds
+            // nearly all): walk the matters in the order asked and check each one's holders, so a page
+            // costs a page, not the whole city.
+            let held: i64 = sqlx::query(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matter_units \
+                 WHERE unit_path >= $1 AND unit_path < $2 LIMIT $3) AS held",
+            )
+            .bind(lo.clone())
+            .bind(hi.clone())
+            .bind(FEW_HELD)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("n")?;
+            let clause = if held < FEW_HELD {
+                "id IN (SELECT matter_id FROM matter_units WHERE unit_path >= ? AND unit_path < ?)"
+            } else {
+                "EXISTS (SELECT 1 FROM matter_units mu WHERE mu.matter_id = matters.id \
+                 AND mu.unit_path >= ? AND mu.unit_path < ?)"
+            };
+            w.add(clause, [lo, hi]);
         }
         if !q.statuses.is_empty() {
             let marks = vec!["?"; q.statuses.len()].join(", ");
@@ -204,14 +235,18 @@ impl Store {
             MatterSort::Changed => format!("changed_seq {direction}"),
         };
 
-        let mut conn = self.pool.acquire().await?;
         let mut count = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) AS n FROM matters {filter}"
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matters {filter} LIMIT {}) AS hits",
+            COUNT_CAP + 1
         )));
         for t in &w.texts {
             count = count.bind(t.clone());
         }
-        let total: i64 = count.fetch_one(&mut *conn).await?.try_get("n")?;
+        let counted: i64 = count.fetch_one(&mut *conn).await?.try_get("n")?;
+        let total = Total {
+            count: counted.min(COUNT_CAP),
+            exact: counted <= COUNT_CAP,
+        };
         let sql = format!(
             "SELECT id, status, bureau, handler, purpose, domain, region, received_on, next_due, \
              opened_ms, changed_seq, summary, channel, flags, target_unit, petitioner, persons \

@@ -150,6 +150,36 @@ async fn openapi_document_lists_the_routes_and_the_docs_page_works_offline() {
         doc,
         serde_json::to_value(xinfang_server::openapi()).unwrap()
     );
+    // Every schema a route refers to is in the document, and the inputs are described, not opaque.
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    match (k.as_str(), v.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.to_owned()),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in &all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} is not in the document"
+        );
+    }
+    for input in ["ContactDraft", "Command", "Triage", "Petitioner"] {
+        assert!(
+            doc["components"]["schemas"][input].is_object(),
+            "{input} is not described"
+        );
+    }
     let page = app.client.get(app.url("/api/docs/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
