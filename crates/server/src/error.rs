@@ -48,6 +48,12 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    #[error("文件无法读取：{0}")]
+    Unreadable(String),
+    #[error("不支持的文件类型：导入请使用 application/x-ndjson、text/csv 或 XLSX 的媒体类型")]
+    UnsupportedMediaType,
+    #[error("请求内容过大")]
+    PayloadTooLarge,
     #[error("服务暂不可用：{0}")]
     Unavailable(&'static str),
     #[error(transparent)]
@@ -81,6 +87,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unreadable(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Workflow(w) => match w {
                 WorkflowError::MatterNotFound(_) => StatusCode::NOT_FOUND,
@@ -112,6 +121,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too_many_requests", None),
             ApiError::Invalid { field, .. } => ("invalid", Some(*field)),
             ApiError::Unavailable(_) => ("unavailable", None),
+            ApiError::Unreadable(_) => ("unreadable_file", None),
+            ApiError::UnsupportedMediaType => ("unsupported_media_type", None),
+            ApiError::PayloadTooLarge => ("payload_too_large", None),
             ApiError::Internal(_) => ("internal", None),
             ApiError::Workflow(w) => (w.code(), w.field()),
         };

@@ -5,13 +5,13 @@
 pub mod auth;
 pub mod error;
 mod health;
+mod interchange;
 mod org;
 
 use std::future::Future;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -35,7 +35,7 @@ pub struct AppState {
 struct ApiDoc;
 
 /// Requests larger than this are refused with 413 before a handler sees them.
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
+pub(crate) const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Every route with its documentation. Adding a route here is the only way to add one.
 fn api_router() -> OpenApiRouter<AppState> {
@@ -48,6 +48,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::units))
         .routes(routes!(org::regions))
         .routes(routes!(org::domains))
+        .routes(routes!(interchange::import))
+        .routes(routes!(interchange::export))
 }
 
 /// The whole application: API routes, their OpenAPI document and the browsable API page.
@@ -57,7 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(interchange::limit_bodies))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
