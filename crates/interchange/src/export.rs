@@ -530,3 +530,68 @@ pub async fn export_xlsx(
     book.push_worksheet(matters);
     Ok((book.save_to_buffer()?, summary))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use xinfang_domain::fixtures;
+    use xinfang_domain::ids::UserId;
+    use xinfang_domain::petition::Flags;
+
+    use super::*;
+
+    fn contact() -> ContactEvents {
+        let at = Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap();
+        let mut draft = fixtures::draft("C-1", at);
+        draft.attachments.push(Attachment {
+            name: "信件.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 10,
+            sha256: "00".repeat(32),
+        });
+        ContactEvents {
+            contact: Contact {
+                matter: MatterId::parse("XF-1").unwrap(),
+                relation: ContactRelation::First,
+                draft,
+                registered_by: UnitId::parse(fixtures::DISTRICT_BUREAU).unwrap(),
+                clerk: UserId::parse("clerk").unwrap(),
+                registered_at: at,
+                flags: Flags::default(),
+            },
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn hidden_rows_carry_nothing_that_identifies_the_petitioner() {
+        let row = row_value(&contact(), IdentityView::Hidden);
+        assert_eq!(row["identity"], "hidden");
+        assert_eq!(row["petitioners"], serde_json::json!([]));
+        assert_eq!(row["full_text"], "");
+        assert_eq!(row["attachments"], serde_json::json!([]));
+        let text = row.to_string();
+        for personal in [
+            "张建国",
+            "11010519491231002X",
+            "13800138000",
+            "江川市上城区望江街道",
+        ] {
+            assert!(!text.contains(personal), "{personal}");
+        }
+        // The problem itself is still there to be worked on.
+        assert_eq!(row["summary"], contact().contact.draft.summary);
+    }
+
+    #[test]
+    fn masked_rows_mask_and_full_rows_do_not() {
+        let masked = row_value(&contact(), IdentityView::Masked);
+        assert_eq!(masked["identity"], "masked");
+        assert_eq!(masked["petitioners"][0]["name"], "张**");
+        assert_eq!(masked["petitioners"][0]["id_number"], "110***********002X");
+        assert_eq!(masked["petitioners"][0]["phone"], "138****8000");
+        let full = row_value(&contact(), IdentityView::Full);
+        assert!(full.get("identity").is_none());
+        assert_eq!(full["petitioners"][0]["id_number"], "11010519491231002X");
+    }
+}
