@@ -35,6 +35,27 @@ pub enum IdentityView {
     Hidden,
 }
 
+/// What the access rules need to know about a matter. The full state has it; so does a row of a list,
+/// which must not fold every matter it shows.
+pub trait MatterFacts {
+    fn purpose(&self) -> Purpose;
+    fn target_unit(&self) -> Option<&UnitId>;
+    /// The units that hold the matter (duplicates allowed).
+    fn holders(&self) -> Vec<&UnitId>;
+}
+
+impl MatterFacts for Matter {
+    fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+    fn target_unit(&self) -> Option<&UnitId> {
+        self.target_unit.as_ref()
+    }
+    fn holders(&self) -> Vec<&UnitId> {
+        holders(self).collect()
+    }
+}
+
 /// The units that hold a matter.
 pub fn holders(m: &Matter) -> impl Iterator<Item = &UnitId> {
     std::iter::once(&m.bureau)
@@ -46,23 +67,24 @@ pub fn holders(m: &Matter) -> impl Iterator<Item = &UnitId> {
 }
 
 /// Whether the user's unit is one of the matter's holders or above one of them.
-pub fn can_see(principal: &Principal, m: &Matter, org: &Org) -> bool {
-    holders(m).any(|u| org.is_same_or_above(&principal.unit, u))
+pub fn can_see(principal: &Principal, m: &impl MatterFacts, org: &Org) -> bool {
+    m.holders()
+        .into_iter()
+        .any(|u| org.is_same_or_above(&principal.unit, u))
 }
 
 /// Whether the user's unit is the unit complained about, or below it.
-pub fn is_complained_about(principal: &Principal, m: &Matter, org: &Org) -> bool {
-    m.target_unit
-        .as_ref()
+pub fn is_complained_about(principal: &Principal, m: &impl MatterFacts, org: &Org) -> bool {
+    m.target_unit()
         .is_some_and(|target| org.is_same_or_above(target, &principal.unit))
 }
 
 /// How this user may see the petitioners of a matter they can see.
-pub fn identity_view(principal: &Principal, m: &Matter, org: &Org) -> IdentityView {
+pub fn identity_view(principal: &Principal, m: &impl MatterFacts, org: &Org) -> IdentityView {
     if is_complained_about(principal, m, org) {
         return IdentityView::Hidden;
     }
-    if m.purpose == Purpose::Accusation && !handles_accusation(principal, m, org) {
+    if m.purpose() == Purpose::Accusation && !handles_accusation(principal, m, org) {
         return IdentityView::Hidden;
     }
     if principal.roles.iter().any(|r| IDENTITY_ROLES.contains(r)) {
@@ -73,11 +95,71 @@ pub fn identity_view(principal: &Principal, m: &Matter, org: &Org) -> IdentityVi
 }
 
 /// In 检举控告 matters only the units that register, route, handle or review it see who reported.
-fn handles_accusation(principal: &Principal, m: &Matter, org: &Org) -> bool {
+fn handles_accusation(principal: &Principal, m: &impl MatterFacts, org: &Org) -> bool {
     let me = &principal.unit;
     org.unit(me)
         .is_some_and(|u| u.kind == crate::org::UnitKind::PetitionBureau)
-        || holders(m).any(|u| u == me)
+        || m.holders().into_iter().any(|u| u == me)
+}
+
+/// An address cut after its first six characters (the district, usually): 浙江省杭州市******.
+pub fn mask_address(address: &str) -> String {
+    let kept: String = address.chars().take(6).collect();
+    let hidden = address.chars().count().saturating_sub(6);
+    kept + &"*".repeat(hidden.min(6))
+}
+
+/// What stands in for a person in a text the viewer may not see them in.
+pub const HIDDEN_PERSON: &str = "＊＊＊";
+
+/// A text as this viewer may read it: these people's names, ID numbers, phone numbers and addresses
+/// masked (or, hidden, replaced by [`HIDDEN_PERSON`]) wherever they occur in it.
+pub fn redact_identities(
+    text: &str,
+    people: &[crate::petition::Petitioner],
+    view: IdentityView,
+) -> String {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for p in people {
+        pairs.push((p.name.trim().to_owned(), mask_name(p.name.trim())));
+        if let Some(id) = &p.id_number {
+            pairs.push((id.as_str().to_owned(), id.masked()));
+        }
+        if let Some(phone) = &p.phone {
+            pairs.push((phone.as_str().to_owned(), phone.masked()));
+        }
+        pairs.push((p.address.trim().to_owned(), mask_address(p.address.trim())));
+    }
+    redact(text, pairs, view)
+}
+
+/// [`redact_identities`] when only the names are known (a list row).
+pub fn redact_names(text: &str, names: &[String], view: IdentityView) -> String {
+    let pairs = names
+        .iter()
+        .map(|n| (n.trim().to_owned(), mask_name(n.trim())))
+        .collect();
+    redact(text, pairs, view)
+}
+
+fn redact(text: &str, mut pairs: Vec<(String, String)>, view: IdentityView) -> String {
+    if view == IdentityView::Full {
+        return text.to_owned();
+    }
+    // A one-character "name" would blank out that character everywhere; longer strings first, so a
+    // name inside an address is not replaced before the address.
+    pairs.retain(|(plain, _)| plain.chars().count() >= 2);
+    pairs.sort_by_key(|(plain, _)| std::cmp::Reverse(plain.chars().count()));
+    let mut out = text.to_owned();
+    for (plain, masked) in pairs {
+        let with = if view == IdentityView::Hidden {
+            HIDDEN_PERSON
+        } else {
+            masked.as_str()
+        };
+        out = out.replace(&plain, with);
+    }
+    out
 }
 
 /// A name with all but its first character masked: 张建国 → 张**.

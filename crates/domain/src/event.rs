@@ -213,6 +213,39 @@ impl EventBody {
         }
     }
 
+    /// The event as a timeline names it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            EventBody::RegionDefined(_) => "设立行政区划",
+            EventBody::UnitCreated(_) => "设立单位",
+            EventBody::UserCreated(_) => "创建用户",
+            EventBody::UserRolesSet { .. } => "设置角色",
+            EventBody::UserActiveSet { .. } => "启用或停用用户",
+            EventBody::PasswordSet { .. } => "设置密码",
+            EventBody::MatterOpened { .. } => "立项",
+            EventBody::ContactRegistered { .. } => "登记",
+            EventBody::Transferred { .. } => "转送交办",
+            EventBody::AcceptedDirectly { .. } => "直接受理",
+            EventBody::NotAccepted { .. } => "不予受理",
+            EventBody::RedirectedToLegal { .. } => "导入法定途径",
+            EventBody::ReturnedToBureau { .. } => "退回",
+            EventBody::Accepted { .. } => "受理",
+            EventBody::ExtensionRequested { .. } => "申请延期",
+            EventBody::ExtensionDecided { .. } => "审批延期",
+            EventBody::Answered { .. } => "出具处理意见",
+            EventBody::Evaluated { .. } => "评价",
+            EventBody::ReviewRequested { .. } => "申请复查复核",
+            EventBody::HearingHeld { .. } => "听证",
+            EventBody::ReviewAnswered { .. } => "出具复查复核意见",
+            EventBody::Resolved { .. } => "确认化解",
+            EventBody::SupervisionIssued { .. } => "督办",
+            EventBody::SupervisionClosed { .. } => "办结督办单",
+            EventBody::Reminded { .. } => "催办",
+            EventBody::LeaderAssigned { .. } => "领导包案",
+            EventBody::CoHandlerAdded { .. } => "增加协办单位",
+        }
+    }
+
     pub fn stream(&self) -> Stream<'_> {
         match self {
             EventBody::RegionDefined(_)

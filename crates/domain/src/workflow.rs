@@ -487,9 +487,10 @@ pub struct ContactRef {
     pub person_count: u32,
     #[serde(default)]
     pub flags: Flags,
-    /// The first named petitioner: personal data, for lists that show who wrote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lead_petitioner: Option<String>,
+    /// The names of the contact's petitioners: personal data, for lists that show who wrote and for
+    /// masking names in free text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub petitioner_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -695,6 +696,17 @@ impl Matter {
             .collect()
     }
 
+    /// Everyone named in the matter's contacts, first petitioner first, each once.
+    pub fn petitioner_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for name in self.contacts.iter().flat_map(|c| &c.petitioner_names) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        names
+    }
+
     /// A matter is born from its `MatterOpened` event.
     pub fn open(body: &EventBody, at: DateTime<Utc>) -> Option<Matter> {
         let EventBody::MatterOpened {
@@ -762,7 +774,12 @@ impl Matter {
                 registered_by: contact.registered_by.clone(),
                 person_count: contact.draft.person_count,
                 flags: contact.flags.clone(),
-                lead_petitioner: contact.draft.petitioners.first().map(|p| p.name.clone()),
+                petitioner_names: contact
+                    .draft
+                    .petitioners
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect(),
             }),
             EventBody::Transferred {
                 to,

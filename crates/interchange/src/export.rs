@@ -294,7 +294,10 @@ fn petitioner_value(p: &Petitioner, view: IdentityView) -> Value {
                 map.insert("phone".into(), Value::String(phone.masked()));
             }
             if !p.address.is_empty() {
-                map.insert("address".into(), Value::String(mask_name(&p.address)));
+                map.insert(
+                    "address".into(),
+                    Value::String(access::mask_address(&p.address)),
+                );
             }
             Value::Object(map)
         }
@@ -356,7 +359,7 @@ async fn walk(
         let Some(last) = ids.last() else { break };
         after = Some(last.clone());
         let mut by_matter: HashMap<String, Vec<StoredEvent>> = HashMap::new();
-        for e in store.matter_events(&ids).await? {
+        for e in store.events_of_matters(&ids).await? {
             let body = e.body().map_err(|err| corrupt(e.seq, err))?;
             if let Some(m) = body.matter() {
                 by_matter.entry(m.to_string()).or_default().push(e);

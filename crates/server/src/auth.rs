@@ -15,9 +15,11 @@ use xinfang_domain::ids::UserId;
 use xinfang_domain::org::Org;
 use xinfang_domain::{Principal, Role};
 use xinfang_store::accounts::PasswordCheck;
+use xinfang_store::audit::AuditEntry;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
 
 pub const SESSION_COOKIE: &str = "xinfang_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -31,12 +33,15 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// The signed-in user of a request.
+/// The signed-in user of a request: a person with a session, or a system with an API token.
 #[derive(Debug, Clone)]
 pub struct Auth {
     pub principal: Principal,
     pub name: String,
     pub must_change_password: bool,
+    /// Where the request came from, for the audit trail.
+    pub address: String,
+    /// The session token; empty for API tokens.
     token: String,
 }
 
@@ -52,12 +57,54 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn peer_address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_string())
+        .unwrap_or_default()
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let store = state.ledger.store();
+        let address = peer_address(parts);
+        if let Some(secret) = bearer_token(&parts.headers) {
+            // Systems send no cookies, so there is no cross-site request to guard against.
+            let token = store
+                .use_token(secret, now_ms())
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            let org = state.ledger.org().await?;
+            // A token dies with the account it acts for.
+            if !org.user(&token.user).is_some_and(|u| u.active) {
+                return Err(ApiError::Unauthenticated);
+            }
+            return Ok(Auth {
+                principal: Principal {
+                    user: UserId::parse(&format!("api:{}", token.id))
+                        .map_err(|_| ApiError::Unauthenticated)?,
+                    unit: token.unit,
+                    roles: token.roles,
+                },
+                name: token.name,
+                must_change_password: false,
+                address,
+                token: String::new(),
+            });
+        }
+        let token = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let session = store
             .session(&token, now_ms())
             .await?
@@ -80,12 +127,39 @@ impl FromRequestParts<AppState> for Auth {
             principal: user.principal(),
             name: user.name.clone(),
             must_change_password: store.must_change_password(&user.id).await?,
+            address,
             token,
         })
     }
 }
 
 impl Auth {
+    /// An audit entry for something this user does now.
+    pub fn audit(&self, action: &str, subject: &str, detail: String) -> AuditEntry {
+        AuditEntry {
+            at_ms: now_ms(),
+            user: self.principal.user.to_string(),
+            unit: self.principal.unit.to_string(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            detail,
+            address: self.address.clone(),
+        }
+    }
+
+    /// For administrators' routes.
+    pub fn admin(&self) -> Result<&Principal, ApiError> {
+        let principal = self.ready()?;
+        if principal.roles.contains(&Role::Admin) {
+            Ok(principal)
+        } else {
+            Err(ApiError::Forbidden {
+                code: "missing_role",
+                message: "需要「管理员」角色",
+            })
+        }
+    }
+
     /// For every route but the account's own: a one-time password must be replaced first.
     pub fn ready(&self) -> Result<&Principal, ApiError> {
         if self.must_change_password {
@@ -157,7 +231,7 @@ fn me_of(org: &Org, principal: &Principal, name: &str, must_change: bool) -> Me 
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(request): Json<LoginRequest>,
+    ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let store = state.ledger.store();
     let now = now_ms();
@@ -213,7 +287,9 @@ pub async fn login(
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
-    state.ledger.store().end_session(&auth.token).await?;
+    if !auth.token.is_empty() {
+        state.ledger.store().end_session(&auth.token).await?;
+    }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -262,7 +338,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     auth: Auth,
-    Json(change): Json<PasswordChange>,
+    ApiJson(change): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let store = state.ledger.store();
     let user = &auth.principal.user;

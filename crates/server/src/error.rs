@@ -23,7 +23,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetails {
-    pub field: &'static str,
+    pub field: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,11 +48,16 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
-    #[error("文件无法读取：{0}")]
-    Unreadable(String),
-    #[error("不支持的文件类型：导入请使用 application/x-ndjson、text/csv 或 XLSX 的媒体类型")]
+    #[error("{message}")]
+    BadRequest {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("请求体应为 JSON（Content-Type: application/json）")]
     UnsupportedMediaType,
-    #[error("请求内容过大")]
+    #[error("请求体过大")]
     PayloadTooLarge,
     #[error("服务暂不可用：{0}")]
     Unavailable(&'static str),
@@ -86,10 +91,11 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Unreadable(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Workflow(w) => match w {
                 WorkflowError::MatterNotFound(_) => StatusCode::NOT_FOUND,
@@ -112,20 +118,21 @@ impl ApiError {
     }
 
     fn body(&self) -> ErrorBody {
-        let (code, field) = match self {
+        let (code, field): (&'static str, Option<String>) = match self {
             ApiError::NotFound => ("not_found", None),
             ApiError::MethodNotAllowed => ("method_not_allowed", None),
             ApiError::Unauthenticated => ("unauthenticated", None),
             ApiError::InvalidCredentials => ("invalid_credentials", None),
             ApiError::Forbidden { code, .. } => (*code, None),
             ApiError::TooManyRequests { .. } => ("too_many_requests", None),
-            ApiError::Invalid { field, .. } => ("invalid", Some(*field)),
-            ApiError::Unavailable(_) => ("unavailable", None),
-            ApiError::Unreadable(_) => ("unreadable_file", None),
+            ApiError::Invalid { field, .. } => ("invalid", Some((*field).to_owned())),
+            ApiError::BadRequest { field, .. } => ("bad_request", field.clone()),
+            ApiError::Conflict { code, .. } => (*code, None),
             ApiError::UnsupportedMediaType => ("unsupported_media_type", None),
             ApiError::PayloadTooLarge => ("payload_too_large", None),
+            ApiError::Unavailable(_) => ("unavailable", None),
             ApiError::Internal(_) => ("internal", None),
-            ApiError::Workflow(w) => (w.code(), w.field()),
+            ApiError::Workflow(w) => (w.code(), w.field().map(str::to_owned)),
         };
         ErrorBody {
             code,

@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,29 +20,8 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 
-const IMPORT_PATH: &str = "/api/v1/import";
 /// Import files are bulk data: a year of a county's contacts fits.
-const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
-
-/// The body limit of every request: the import's own, larger one on its route, the server's elsewhere.
-/// Requests declaring a larger body are refused at once; longer streams fail when read.
-pub(crate) async fn limit_bodies(request: Request, next: Next) -> Result<Response, ApiError> {
-    let limit = if request.uri().path() == IMPORT_PATH {
-        IMPORT_BODY_LIMIT
-    } else {
-        crate::BODY_LIMIT
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
-    Ok(next.run(request).await)
-}
+pub(crate) const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectedRowView {
@@ -130,7 +108,10 @@ pub async fn import(
         .await
         .map_err(|e| match e {
             ImportError::Store(s) => ApiError::Internal(s),
-            other => ApiError::Unreadable(other.to_string()),
+            other => ApiError::BadRequest {
+                field: None,
+                message: format!("文件无法读取：{other}"),
+            },
         })?;
     Ok(Json(report.into()))
 }

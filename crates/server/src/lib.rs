@@ -2,10 +2,13 @@
 //! the rules live in `xinfang-domain`. Routes are registered together with their OpenAPI documentation
 //! (utoipa-axum), so the document at /api/openapi.json cannot drift from the routes.
 
+mod admin;
 pub mod auth;
 pub mod error;
+mod extract;
 mod health;
 mod interchange;
+mod matters;
 mod org;
 
 use std::future::Future;
@@ -35,7 +38,7 @@ pub struct AppState {
 struct ApiDoc;
 
 /// Requests larger than this are refused with 413 before a handler sees them.
-pub(crate) const BODY_LIMIT: usize = 2 * 1024 * 1024;
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// Every route with its documentation. Adding a route here is the only way to add one.
 fn api_router() -> OpenApiRouter<AppState> {
@@ -48,25 +51,104 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::units))
         .routes(routes!(org::regions))
         .routes(routes!(org::domains))
-        .routes(routes!(interchange::import))
+        .routes(routes!(matters::list, matters::register))
+        .routes(routes!(matters::detail))
+        .routes(routes!(matters::act))
+        .routes(routes!(matters::attachment))
+        .routes(with_body_limit(
+            routes!(matters::upload),
+            matters::FILE_LIMIT,
+        ))
+        .routes(routes!(admin::users))
+        .routes(routes!(admin::create_token, admin::tokens))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit))
+        .routes(with_body_limit(
+            routes!(interchange::import),
+            interchange::IMPORT_BODY_LIMIT,
+        ))
         .routes(routes!(interchange::export))
+}
+
+/// A route that takes larger bodies than JSON routes (files, imports).
+fn with_body_limit(
+    (schemas, paths, router): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+    limit: usize,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    (
+        schemas,
+        paths,
+        router.layer(axum::extract::DefaultBodyLimit::max(limit)),
+    )
+}
+
+/// Errors every operation can answer besides those it documents itself: a malformed query or body
+/// (400), and for operations with a body, one too large (413) or not JSON (415). Added here so that each
+/// route need not repeat them and none can forget them.
+fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut op.responses.responses;
+            let has_body = op.request_body.is_some();
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut add = |code: &str, description: &str| {
+                responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| error(description).into());
+            };
+            if has_body || has_params {
+                add("400", "请求参数或请求体无法解析");
+            }
+            if has_body {
+                add("413", "请求体过大");
+                add("415", "请求体的类型不受支持");
+            }
+        }
+    }
 }
 
 /// The whole application: API routes, their OpenAPI document and the browsable API page.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = api_router().split_for_parts();
+    let (router, api) = split();
     router
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(axum::middleware::from_fn(interchange::limit_bodies))
+        // Extractors refuse larger bodies with the API's own 413 body.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 /// The OpenAPI document, for tools that want it without a running server.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    split().1
+}
+
+fn split() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = api_router().split_for_parts();
+    document_common_errors(&mut api);
+    (router, api)
 }
 
 /// Serve until `shutdown` completes, then finish the requests in flight.

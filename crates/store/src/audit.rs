@@ -26,7 +26,8 @@ pub struct AuditEntry {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub user: Option<String>,
-    pub unit: Option<String>,
+    /// Entries of these units only.
+    pub units: Option<Vec<String>>,
     pub action: Option<String>,
     /// Entries whose subject is this, or whose detail names it (a matter shown in a list).
     pub subject: Option<String>,
@@ -34,6 +35,22 @@ pub struct AuditFilter {
     pub to_ms: Option<i64>,
     pub limit: i64,
     pub offset: i64,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+impl Bind {
+    fn bind_to<'q>(&self, q: AnyQuery<'q>) -> AnyQuery<'q> {
+        match self {
+            Bind::Text(t) => q.bind(t.clone()),
+            Bind::Int(n) => q.bind(*n),
+        }
+    }
 }
 
 pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[AuditEntry]) -> Result<()> {
@@ -70,35 +87,45 @@ impl Store {
     /// Entries matching the filter, newest first, and how many match in all.
     pub async fn audit_entries(&self, f: &AuditFilter) -> Result<(Vec<AuditEntry>, i64)> {
         let mut clauses: Vec<String> = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        let mut bind = |clause: &str, value: String, binds: &mut Vec<String>| {
-            binds.push(value);
-            clauses.push(clause.replace('?', &format!("${}", binds.len())));
+        let mut binds: Vec<Bind> = Vec::new();
+        // Each `?` of a clause becomes the next parameter.
+        let mut add = |clause: &str, values: Vec<Bind>| {
+            let mut clause = clause.to_owned();
+            for v in values {
+                binds.push(v);
+                clause = clause.replacen('?', &format!("${}", binds.len()), 1);
+            }
+            clauses.push(clause);
         };
         if let Some(v) = &f.user {
-            bind("user_id = ?", v.clone(), &mut binds);
+            add("user_id = ?", vec![Bind::Text(v.clone())]);
         }
-        if let Some(v) = &f.unit {
-            bind("unit_id = ?", v.clone(), &mut binds);
+        if let Some(units) = &f.units {
+            let marks = vec!["?"; units.len()].join(", ");
+            if units.is_empty() {
+                add("1 = 0", vec![]);
+            } else {
+                add(
+                    &format!("unit_id IN ({marks})"),
+                    units.iter().cloned().map(Bind::Text).collect(),
+                );
+            }
         }
         if let Some(v) = &f.action {
-            bind("action = ?", v.clone(), &mut binds);
+            add("action = ?", vec![Bind::Text(v.clone())]);
         }
         if let Some(v) = &f.subject {
-            binds.push(v.clone());
-            let n = binds.len();
-            binds.push(format!("%{}%", v.replace(['%', '_'], "")));
-            clauses.push(format!("(subject = ${n} OR detail LIKE ${})", n + 1));
+            let words = format!("%{}%", v.replace(['%', '_'], ""));
+            add(
+                "(subject = ? OR detail LIKE ?)",
+                vec![Bind::Text(v.clone()), Bind::Text(words)],
+            );
         }
-        let mut numbers: Vec<(String, i64)> = Vec::new();
         if let Some(v) = f.from_ms {
-            numbers.push(("at_ms >= ".into(), v));
+            add("at_ms >= ?", vec![Bind::Int(v)]);
         }
         if let Some(v) = f.to_ms {
-            numbers.push(("at_ms < ".into(), v));
-        }
-        for (i, (clause, _)) in numbers.iter().enumerate() {
-            clauses.push(format!("{clause}${}", binds.len() + i + 1));
+            add("at_ms < ?", vec![Bind::Int(v)]);
         }
         let filter = if clauses.is_empty() {
             String::new()
@@ -109,10 +136,7 @@ impl Store {
         let count_sql = format!("SELECT COUNT(*) AS n FROM audit {filter}");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(count_sql));
         for b in &binds {
-            q = q.bind(b.clone());
-        }
-        for (_, n) in &numbers {
-            q = q.bind(*n);
+            q = b.bind_to(q);
         }
         let total: i64 = q.fetch_one(&mut *conn).await?.try_get("n")?;
         let sql = format!(
@@ -123,10 +147,7 @@ impl Store {
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in &binds {
-            q = q.bind(b.clone());
-        }
-        for (_, n) in &numbers {
-            q = q.bind(*n);
+            q = b.bind_to(q);
         }
         let rows = q.fetch_all(&mut *conn).await?;
         let entries = rows

@@ -73,7 +73,7 @@ impl Store {
     }
 
     /// Every event of these matters, in log order.
-    pub async fn matter_events(&self, ids: &[MatterId]) -> Result<Vec<StoredEvent>> {
+    pub async fn events_of_matters(&self, ids: &[MatterId]) -> Result<Vec<StoredEvent>> {
         let mut conn = self.pool.acquire().await?;
         let mut events = Vec::new();
         for chunk in ids.chunks(IDS_PER_STATEMENT) {

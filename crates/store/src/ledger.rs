@@ -11,7 +11,9 @@ use xinfang_domain::calendar::Calendar;
 use xinfang_domain::ids::{MatterId, UserId};
 use xinfang_domain::org::{Org, OrgCommand};
 use xinfang_domain::rules::Rules;
-use xinfang_domain::{Change, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError};
+use xinfang_domain::{
+    Change, Command, Ctx, EventBody, Matter, Principal, StoredEvent, WorkflowError,
+};
 
 use crate::audit::AuditEntry;
 use crate::log::{self, Head};
@@ -51,6 +53,20 @@ type OrgView = Option<(i64, Arc<Org>)>;
 /// A password hash to store with the event that records it: (user, hash, must change at next login).
 type Credential = (UserId, crate::accounts::PasswordHashText, bool);
 
+/// The contact ids that the registrations among these changes would create.
+fn registered_contacts(groups: &[Vec<(Principal, DateTime<Utc>, Change)>]) -> Vec<String> {
+    groups
+        .iter()
+        .flatten()
+        .filter_map(|(_, _, c)| match c {
+            Change::Matter(Command::Register { contact, .. }) => {
+                Some(contact.id.as_str().to_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Why a group of changes was refused: which change (by position in the group) and the workflow's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupRefusal {
@@ -62,7 +78,15 @@ pub struct GroupRefusal {
 #[derive(Default)]
 struct Extras {
     credential: Option<Credential>,
-    audit: Vec<AuditEntry>,
+    /// Entries for the trail, each written only if its group (by index) goes through.
+    audit: Vec<(usize, AuditEntry)>,
+}
+
+/// A request waiting for the next group commit.
+struct Job {
+    change: (Principal, DateTime<Utc>, Change),
+    audit: AuditEntry,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<StoredEvent>, LedgerError>>,
 }
 
 /// Events and projection rows decided in a transaction, not yet written.
@@ -74,6 +98,8 @@ struct Pending {
     opened: HashSet<String>,
     contact_rows: Vec<ContactRow>,
     org_events: Vec<(EventBody, i64)>,
+    /// Contact ids already registered, before or in this transaction.
+    taken_contacts: HashSet<String>,
 }
 
 /// A matter as it was before a group: its state, its pending row change, whether the batch opened it.
@@ -130,7 +156,9 @@ impl Pending {
     /// Undo everything since `mark`; returns the head as it was.
     fn roll_back(&mut self, mark: Mark, cache: &mut Cache) -> Head {
         self.sealed.truncate(mark.sealed);
-        self.contact_rows.truncate(mark.contact_rows);
+        for undone in self.contact_rows.drain(mark.contact_rows..) {
+            self.taken_contacts.remove(&undone.id);
+        }
         self.org_events.truncate(mark.org_events);
         for (id, matter, touched, opened) in mark.matters {
             match matter {
@@ -163,6 +191,8 @@ pub struct Ledger {
     cache: Arc<Mutex<Cache>>,
     /// The organisation as of an `org_seq`, for readers; writers use their own copy in `cache`.
     org_view: Arc<std::sync::RwLock<OrgView>>,
+    /// Requests waiting for the next group commit.
+    queue: Arc<std::sync::Mutex<Vec<Job>>>,
 }
 
 impl Ledger {
@@ -179,6 +209,7 @@ impl Ledger {
                 complete: false,
             })),
             org_view: Arc::new(std::sync::RwLock::new(None)),
+            queue: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
@@ -234,6 +265,10 @@ impl Ledger {
     }
 
     /// Carry out one change and record in the audit trail, in the same transaction, where it came from.
+    ///
+    /// Requests that arrive while a transaction is being written wait, and the next writer commits all
+    /// of them in one transaction (group commit): each still succeeds or fails on its own, but they share
+    /// the cost of the commit's flush to disk, which is what bounds a busy server.
     pub async fn execute_audited(
         &self,
         principal: &Principal,
@@ -241,18 +276,52 @@ impl Ledger {
         change: Change,
         audit: AuditEntry,
     ) -> Result<Vec<StoredEvent>, LedgerError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue.lock().expect("not poisoned").push(Job {
+            change: (principal.clone(), at, change),
+            audit,
+            reply,
+        });
+        {
+            let mut cache = self.cache.lock().await;
+            // Whoever holds the lock first takes every waiting request, ours or not.
+            let jobs = std::mem::take(&mut *self.queue.lock().expect("not poisoned"));
+            if !jobs.is_empty() {
+                self.commit_jobs(&mut cache, jobs).await;
+            }
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::WriteFailed("写入任务意外中断".into()).into()))
+    }
+
+    async fn commit_jobs(&self, cache: &mut Cache, jobs: Vec<Job>) {
+        let mut groups = Vec::with_capacity(jobs.len());
+        let mut replies = Vec::with_capacity(jobs.len());
+        let mut audit = Vec::with_capacity(jobs.len());
+        for (i, job) in jobs.into_iter().enumerate() {
+            groups.push(vec![job.change]);
+            audit.push((i, job.audit));
+            replies.push(job.reply);
+        }
         let extras = Extras {
-            audit: vec![audit],
+            audit,
             ..Extras::default()
         };
-        let mut results = self
-            .write_locked(vec![vec![(principal.clone(), at, change)]], extras)
-            .await?;
-        let events = results
-            .pop()
-            .expect("one result per group")
-            .map_err(|r| r.error)?;
-        Ok(events)
+        match self.write_or_reset(cache, groups, extras).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result.map_err(|r| r.error.into()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "group commit failed");
+                let message = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::WriteFailed(message.clone()).into()));
+                }
+            }
+        }
     }
 
     /// One writer at a time in this process; other processes queue on the chain head.
@@ -262,7 +331,16 @@ impl Ledger {
         extras: Extras,
     ) -> Result<Vec<Result<Vec<StoredEvent>, GroupRefusal>>, StoreError> {
         let mut cache = self.cache.lock().await;
-        let outcome = self.write(&mut cache, groups, extras).await;
+        self.write_or_reset(&mut cache, groups, extras).await
+    }
+
+    async fn write_or_reset(
+        &self,
+        cache: &mut Cache,
+        groups: Vec<Vec<(Principal, DateTime<Utc>, Change)>>,
+        extras: Extras,
+    ) -> Result<Vec<Result<Vec<StoredEvent>, GroupRefusal>>, StoreError> {
+        let outcome = self.write(cache, groups, extras).await;
         if outcome.is_err() {
             // The cache may hold state that never committed.
             cache.head_seq = -1;
@@ -312,7 +390,11 @@ impl Ledger {
             }
         }
 
-        let mut pending = Pending::default();
+        let mut pending = Pending {
+            taken_contacts: projection::existing_contacts(&mut tx, &registered_contacts(&groups))
+                .await?,
+            ..Pending::default()
+        };
         // Per group: how many of `pending.sealed` it produced, or why it was refused.
         let mut outcomes: Vec<Result<usize, GroupRefusal>> = Vec::with_capacity(groups.len());
         for group in groups {
@@ -378,9 +460,13 @@ impl Ledger {
                     .await?;
                 }
             }
-            if outcomes.iter().all(Result::is_ok) {
-                crate::audit::insert(&mut tx, &extras.audit).await?;
-            }
+            let audit: Vec<AuditEntry> = extras
+                .audit
+                .into_iter()
+                .filter(|(group, _)| outcomes.get(*group).is_some_and(Result::is_ok))
+                .map(|(_, entry)| entry)
+                .collect();
+            crate::audit::insert(&mut tx, &audit).await?;
             log::write_head(&mut tx, &head).await?;
         }
         tx.commit().await?;
@@ -404,6 +490,13 @@ impl Ledger {
         at: DateTime<Utc>,
         change: Change,
     ) -> Result<(), WorkflowError> {
+        // A contact id is registered once, ever: refused here rather than by the database's unique key,
+        // which would fail every other change committed with it.
+        if let Change::Matter(Command::Register { contact, .. }) = &change
+            && pending.taken_contacts.contains(contact.id.as_str())
+        {
+            return Err(WorkflowError::ContactExists(contact.id.clone()));
+        }
         let bodies = match &change {
             Change::Org(cmd) => cache.org.decide(cmd, &principal)?,
             Change::Matter(cmd) => {
@@ -434,6 +527,9 @@ impl Ledger {
             }
             if let EventBody::ContactRegistered { contact } = &body {
                 pending.contact_rows.push(ContactRow::of(contact, head.seq));
+                pending
+                    .taken_contacts
+                    .insert(contact.draft.id.as_str().to_owned());
             }
             if let (true, Some(m)) = (change != RowChange::None, body.matter()) {
                 let entry = pending
@@ -476,7 +572,7 @@ impl Ledger {
         let change = Change::Org(OrgCommand::SetPassword { user: user.clone() });
         let extras = Extras {
             credential: Some((user.clone(), hash, must_change)),
-            audit: Vec::new(),
+            ..Extras::default()
         };
         let mut results = self
             .write_locked(vec![vec![(principal.clone(), at, change)]], extras)

@@ -9,6 +9,8 @@ mod interchange;
 mod ledger;
 pub mod log;
 mod projection;
+pub mod query;
+pub mod tokens;
 mod verify;
 
 pub use db::{Engine, SQLITE_FILE, Store, StoreOptions};
@@ -25,6 +27,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("不支持的数据库地址（应以 sqlite: 或 postgres: 开头）：{0}")]
     UnsupportedUrl(String),
+    #[error("写入失败：{0}")]
+    WriteFailed(String),
     #[error("存储的数据已损坏：{0}")]
     Corrupt(String),
     #[error("无法创建数据目录 {path}：{source}")]

@@ -112,6 +112,7 @@ pub(crate) struct MatterRow {
     pub channel: String,
     pub flags: String,
     pub target_unit: Option<String>,
+    /// Every petitioner's name, the first petitioner first, each ended by U+001F; `None` if anonymous.
     pub petitioner: Option<String>,
     pub persons: i64,
     pub holder_paths: Vec<String>,
@@ -120,6 +121,11 @@ pub(crate) struct MatterRow {
 const MATTER_COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
                               next_due, opened_ms, changed_seq, summary, channel, flags, target_unit, \
                               petitioner, persons";
+
+/// Names as stored: each ended by U+001F, so that no name can run into the next.
+pub(crate) fn names_column(names: &[String]) -> Option<String> {
+    (!names.is_empty()).then(|| names.iter().map(|n| format!("{n}\u{1f}")).collect())
+}
 
 /// Flag codes as stored: separated and surrounded by spaces, so `LIKE '% code %'` finds one.
 pub(crate) fn flags_column(codes: &[&str]) -> String {
@@ -152,7 +158,7 @@ impl MatterRow {
                 .unwrap_or_default(),
             flags: flags_column(&projected.flags),
             target_unit: m.target_unit.as_ref().map(|u| u.as_str().to_owned()),
-            petitioner: m.contacts.first().and_then(|c| c.lead_petitioner.clone()),
+            petitioner: names_column(&m.petitioner_names()),
             persons: i64::from(projected.persons),
             holder_paths,
         }
@@ -334,6 +340,26 @@ pub(crate) async fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Which of these contact ids are registered already.
+pub(crate) async fn existing_contacts(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT * 8) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id FROM contacts WHERE id IN ({})", marks.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            found.insert(row.try_get("id")?);
+        }
+    }
+    Ok(found)
 }
 
 /// Every matter row with its holders.

@@ -56,6 +56,7 @@ on_both_engines!(
     refused_commands_write_nothing,
     failed_batch_leaves_nothing_half_written,
     refused_group_leaves_nothing_of_itself,
+    a_contact_id_is_registered_once,
     tampered_event_is_named_by_verify,
     tampered_projection_is_named_by_verify,
     two_writers_share_one_chain,
@@ -311,9 +312,7 @@ async fn refused_commands_write_nothing(db: Db) {
 async fn failed_batch_leaves_nothing_half_written(db: Db) {
     let ledger = ledger_with_org(&db.store).await;
     let head = ledger.head().await.unwrap();
-    // The second registration reuses the first one's contact id in another matter: the database refuses
-    // it, and the whole batch, including the valid first registration, must leave no trace.
-    let reg = |matter: &str| {
+    let reg = |matter: &str, contact: &str| {
         (
             staff(DISTRICT_BUREAU, Role::Registrar),
             t0(),
@@ -321,13 +320,29 @@ async fn failed_batch_leaves_nothing_half_written(db: Db) {
                 filing: Filing::NewMatter {
                     matter: mid(matter),
                 },
-                contact: Box::new(fixtures::draft("C-dup", t0())),
+                contact: Box::new(fixtures::draft(contact, t0())),
             }),
         )
     };
+    // The database fails while writing the second registration's contact (a full disk, a lost
+    // connection): the whole batch, including the valid first registration, must leave no trace.
+    let sabotage = match db.store.engine() {
+        Engine::Sqlite => vec![
+            "CREATE TRIGGER boom BEFORE INSERT ON contacts WHEN NEW.id = 'C-boom' \
+             BEGIN SELECT RAISE(ABORT, 'boom'); END",
+        ],
+        Engine::Postgres => vec![
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.id = 'C-boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END; $$",
+            "CREATE TRIGGER boom BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION boom()",
+        ],
+    };
+    for sql in sabotage {
+        sqlx::query(sql).execute(db.store.pool()).await.unwrap();
+    }
     assert!(
         ledger
-            .execute_batch(vec![reg("XF-A"), reg("XF-B")])
+            .execute_batch(vec![reg("XF-A", "C-ok"), reg("XF-B", "C-boom")])
             .await
             .is_err()
     );
@@ -337,6 +352,41 @@ async fn failed_batch_leaves_nothing_half_written(db: Db) {
     // The ledger recovers: the next write goes on from the same head.
     register(&ledger, "XF-A", "C-ok", t0()).await;
     assert_eq!(ledger.head().await.unwrap().0, head.0 + 2);
+    assert_intact(&db.store).await;
+}
+
+async fn a_contact_id_is_registered_once(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    register(&ledger, "XF-1", "C-same", t0()).await;
+    let reg = |matter: &str| {
+        (
+            staff(DISTRICT_BUREAU, Role::Registrar),
+            t0(),
+            Change::Matter(Command::Register {
+                filing: Filing::NewMatter {
+                    matter: mid(matter),
+                },
+                contact: Box::new(fixtures::draft(
+                    if matter == "XF-3" { "C-new" } else { "C-same" },
+                    t0(),
+                )),
+            }),
+        )
+    };
+    // Registered before, and twice within one batch: refused one by one, the rest still commits.
+    let results = ledger
+        .execute_batch(vec![reg("XF-2"), reg("XF-3"), reg("XF-4")])
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0], Err(WorkflowError::ContactExists(_))),
+        "{results:?}"
+    );
+    assert!(results[1].is_ok());
+    assert!(
+        matches!(results[2], Err(WorkflowError::ContactExists(_))),
+        "{results:?}"
+    );
     assert_intact(&db.store).await;
 }
 

@@ -179,3 +179,89 @@ pub async fn run(settings: &Settings, cmd: UserCmd) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Make an API token for a system and print its secret (shown once).
+    Add {
+        /// What it is for, e.g. 市12345热线平台.
+        #[arg(long)]
+        name: String,
+        /// The unit it acts as.
+        #[arg(long)]
+        unit: String,
+        /// Roles it acts with (repeat the flag); not admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// The account it acts for (default: the first active administrator); it stops working when
+        /// that account is disabled.
+        #[arg(long = "for")]
+        user: Option<String>,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: String,
+    },
+}
+
+pub async fn run_token(settings: &Settings, cmd: TokenCmd) -> anyhow::Result<()> {
+    let ledger = crate::open_ledger(settings).await?;
+    let store = ledger.store();
+    let now = Utc::now().timestamp_millis();
+    match cmd {
+        TokenCmd::Add {
+            name,
+            unit,
+            roles,
+            user,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| parse_role(r))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if roles.contains(&Role::Admin) {
+                anyhow::bail!("令牌不能具有管理员角色");
+            }
+            let org = ledger.org().await?;
+            let unit = UnitId::parse(&unit)?;
+            if org.unit(&unit).is_none() {
+                anyhow::bail!("单位 {unit} 不存在");
+            }
+            let user = match user {
+                Some(u) => org
+                    .user(&UserId::parse(&u)?)
+                    .filter(|u| u.active)
+                    .with_context(|| format!("用户 {u} 不存在或已停用"))?,
+                None => {
+                    let mut admins: Vec<&User> = org
+                        .users()
+                        .filter(|u| u.active && u.roles.contains(&Role::Admin))
+                        .collect();
+                    admins.sort_by(|a, b| a.id.cmp(&b.id));
+                    admins
+                        .into_iter()
+                        .next()
+                        .context("没有可用的管理员账号：请用 --for 指定令牌所属账号")?
+                }
+            };
+            let (token, secret) = store
+                .create_token(&name, &user.id, &unit, &roles, &user.id, now)
+                .await?;
+            println!(
+                "已创建令牌 {}（{name}），代表 {} 以单位 {unit} 操作",
+                token.id, user.id
+            );
+            println!("{secret}");
+            println!("（只显示这一次；请求时发送 Authorization: Bearer <令牌>）");
+        }
+        TokenCmd::Revoke { id } => {
+            if store.revoke_token(&id, now).await? {
+                println!("已吊销令牌 {id}");
+            } else {
+                anyhow::bail!("令牌 {id} 不存在或已吊销");
+            }
+        }
+    }
+    Ok(())
+}

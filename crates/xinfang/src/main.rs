@@ -55,6 +55,9 @@ enum Cmd {
     /// Staff accounts.
     #[command(subcommand)]
     User(accounts::UserCmd),
+    /// API tokens for systems.
+    #[command(subcommand)]
+    Token(accounts::TokenCmd),
     /// Fill a new database with a realistic made-up year of petitions, through the workflow.
     Demo {
         /// How many matters to create.
@@ -166,6 +169,7 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::User(cmd) => accounts::run(&settings, cmd).await,
+        Cmd::Token(cmd) => accounts::run_token(&settings, cmd).await,
         Cmd::Demo {
             matters,
             seed,
