@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod health;
+mod interchange;
 mod matters;
 mod org;
 
@@ -62,6 +63,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::create_token, admin::tokens))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::audit))
+        .routes(with_body_limit(
+            routes!(interchange::import),
+            interchange::IMPORT_BODY_LIMIT,
+        ))
+        .routes(routes!(interchange::export))
 }
 
 /// A route that takes larger bodies than JSON routes (files, imports).

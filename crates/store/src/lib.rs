@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 mod db;
+mod interchange;
 mod ledger;
 pub mod log;
 mod projection;

@@ -4,6 +4,7 @@ mod accounts;
 mod bench;
 mod config;
 mod demo;
+mod interchange;
 
 use std::path::PathBuf;
 
@@ -97,6 +98,27 @@ enum Cmd {
         #[arg(long, default_value_t = demo::BATCH)]
         batch: usize,
     },
+    /// Import historical contacts with the events of their matters (JSON Lines, CSV or XLSX; see
+    /// docs/import.md). Rows already imported are skipped; bad rows are reported and leave nothing.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// jsonl, csv or xlsx (default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// The administrator recorded as the user of the imported acts (default: the first active one).
+        #[arg(long = "as")]
+        as_user: Option<String>,
+    },
+    /// Export every contact with its events, in full (JSON Lines, importable again; or XLSX for people).
+    Export {
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// jsonl or xlsx (default: from the file's extension, else jsonl).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Register matters one at a time, printing each acknowledged contact id (for crash tests).
     #[command(hide = true)]
     AppendProbe {
@@ -170,6 +192,14 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             rounds,
             batch,
         } => bench::run(matters, rounds, batch).await,
+        Cmd::Import {
+            file,
+            format,
+            as_user,
+        } => interchange::import(&settings, &file, format.as_deref(), as_user.as_deref()).await,
+        Cmd::Export { out, format } => {
+            interchange::export(&settings, &out, format.as_deref()).await
+        }
         Cmd::AppendProbe { count } => demo::append_probe(&settings, count).await,
     }
 }
