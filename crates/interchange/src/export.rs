@@ -385,8 +385,25 @@ async fn walk(
             }
             summary.matters += 1;
             summary.contacts += contacts.len();
-            let rows = contacts.iter().map(|c| row_value(c, view)).collect();
-            each(&matter, rows, &org)?;
+            let rows: Vec<Value> = contacts.iter().map(|c| row_value(c, view)).collect();
+            if view == IdentityView::Full {
+                each(&matter, rows, &org)?;
+                continue;
+            }
+            // Names, ID numbers and phones also turn up in summaries, demands and opinions: mask or
+            // hide them wherever they are, as the API does.
+            let everyone: Vec<Petitioner> = contacts
+                .iter()
+                .flat_map(|c| c.contact.draft.petitioners.iter().cloned())
+                .collect();
+            let redact = |v: Value| -> Value {
+                let text = access::redact_identities(&v.to_string(), &everyone, view);
+                serde_json::from_str(&text).expect("redaction keeps JSON valid")
+            };
+            let rows = rows.into_iter().map(redact).collect();
+            let mut shown = matter.clone();
+            shown.summary = access::redact_identities(&matter.summary, &everyone, view);
+            each(&shown, rows, &org)?;
         }
     }
     Ok(summary)

@@ -135,6 +135,14 @@ async fn the_unit_complained_about_sees_no_identity_anywhere() {
         assert!(list.contains(&id), "the list must show the matter itself");
         assert_no_identity(&format!("the list for {role:?}"), &list);
 
+        let (status, export) =
+            body_of(bearer_get(&app, "/api/v1/export?format=jsonl", &t).await).await;
+        assert_eq!(status, 200, "{export}");
+        assert!(
+            export.contains(&id),
+            "the export must hold the matter itself"
+        );
+        assert_no_identity(&format!("the export for {role:?}"), &export);
         let (status, file) =
             body_of(bearer_get(&app, &format!("/api/v1/matters/{id}/attachments/{sha}"), &t).await)
                 .await;
