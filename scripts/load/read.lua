@@ -1,12 +1,12 @@
 -- wrk: a clerk's and a handler's reads: 60% one matter with its contacts and timeline, 25% the first page
--- of a filtered list, 15% the overdue list by deadline. IDS (a file of matter ids) and TOKEN come from the
+-- of a worklist (matters in one status, newest first), 15% the overdue list by deadline. IDS (a file of matter ids) and TOKEN come from the
 -- environment.
 local ids = {}
 for line in io.lines(os.getenv("IDS")) do ids[#ids + 1] = line end
 local lists = {
+  "/api/v1/matters?status=awaiting_triage&per_page=20",
+  "/api/v1/matters?status=awaiting_acceptance&per_page=20",
   "/api/v1/matters?status=handling&per_page=20",
-  "/api/v1/matters?flags=repeat&sort=changed&per_page=20",
-  "/api/v1/matters?q=%E5%B7%A5%E8%B5%84&per_page=20",
 }
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 math.randomseed(os.time())

@@ -82,11 +82,11 @@ impl FromRequestParts<AppState> for Auth {
         let address = peer_address(parts);
         if let Some(secret) = bearer_token(&parts.headers) {
             // Systems send no cookies, so there is no cross-site request to guard against.
-            let token = store
+            let (token, org_seq) = store
                 .use_token(secret, now_ms())
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
-            let org = state.ledger.org().await?;
+            let org = state.ledger.org_at(org_seq).await?;
             // A token dies with the account it acts for.
             if !org.user(&token.user).is_some_and(|u| u.active) {
                 return Err(ApiError::Unauthenticated);
@@ -118,7 +118,7 @@ impl FromRequestParts<AppState> for Auth {
                 });
             }
         }
-        let org = state.ledger.org().await?;
+        let org = state.ledger.org_at(session.org_seq).await?;
         let user = org
             .user(&session.user)
             .filter(|u| u.active)
@@ -126,7 +126,7 @@ impl FromRequestParts<AppState> for Auth {
         Ok(Auth {
             principal: user.principal(),
             name: user.name.clone(),
-            must_change_password: store.must_change_password(&user.id).await?,
+            must_change_password: session.must_change_password,
             address,
             token,
         })
@@ -259,7 +259,7 @@ pub async fn login(
     let org = state.ledger.org().await?;
     let account = org.user(&user).ok_or(ApiError::InvalidCredentials)?;
     let principal = account.principal();
-    let (token, session) = store
+    let (token, csrf_token) = store
         .create_session(&user, now, SESSION_LIFETIME_MS, &peer.ip().to_string())
         .await?;
     let me = me_of(&org, &principal, &account.name, must_change);
@@ -267,11 +267,7 @@ pub async fn login(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_LIFETIME_MS / 1000
     );
-    let mut response = Json(LoginResponse {
-        me,
-        csrf_token: session.csrf_token,
-    })
-    .into_response();
+    let mut response = Json(LoginResponse { me, csrf_token }).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("cookie is ASCII"),

@@ -57,7 +57,7 @@ pub struct ListParams {
     pub flags: Option<String>,
     /// Words the summary must contain (separated by spaces).
     pub q: Option<String>,
-    /// received (default), next_due or changed.
+    /// received (default), next_due (only matters with a pending deadline) or changed.
     pub sort: Option<String>,
     /// asc or desc (default desc, newest first).
     pub order: Option<String>,
@@ -111,9 +111,9 @@ pub struct MatterItem {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatterPage {
-    /// Matters matching the filters, counted up to 10,000.
+    /// Matters matching the filters, counted up to 1,000.
     pub total: i64,
-    /// False when more than 10,000 matched (narrow the filters, or see the figures for exact counts).
+    /// False when more than 1,000 matched (narrow the filters, or see the figures for exact counts).
     pub total_is_exact: bool,
     pub page: u32,
     pub per_page: u32,
@@ -652,11 +652,17 @@ pub struct Registered {
     pub events: Vec<i64>,
 }
 
-/// An id nobody else will pick: the day, then random hex.
+/// An id nobody else will pick, in the order ids are made: the Beijing date and time to the millisecond,
+/// then 24 random bits against another server process picking the same millisecond. Ids that grow keep
+/// the database's indexes appending at their ends instead of touching pages all over a large file.
 fn new_id(prefix: &str) -> String {
-    let day = china_date(Utc::now()).format("%Y%m%d");
-    let n: u64 = rand::random();
-    format!("{prefix}{day}{:012X}", n >> 16)
+    let now = Utc::now().with_timezone(&chrono_tz_beijing());
+    let random: u32 = rand::random::<u32>() >> 8;
+    format!("{prefix}{}{random:06X}", now.format("%Y%m%d%H%M%S%3f"))
+}
+
+fn chrono_tz_beijing() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset")
 }
 
 /// Register a contact: open a matter, or link it to an existing one.

@@ -118,6 +118,11 @@ pub struct Session {
     pub user: UserId,
     pub csrf_token: String,
     pub expires_ms: i64,
+    /// The user still has a one-time password.
+    pub must_change_password: bool,
+    /// The organisation's version (`chain_head.org_seq`) when the session was read, so the caller can
+    /// tell whether its copy of the organisation is current without another query.
+    pub org_seq: i64,
 }
 
 pub(crate) fn random_token() -> String {
@@ -132,40 +137,40 @@ pub(crate) fn token_hash(token: &str) -> String {
 }
 
 impl Store {
-    /// Start a session; returns the secret token (for the cookie) and the session.
+    /// Start a session; returns the secret token (for the cookie) and the session's CSRF token.
     pub async fn create_session(
         &self,
         user: &UserId,
         now_ms: i64,
         lifetime_ms: i64,
         address: &str,
-    ) -> Result<(String, Session)> {
+    ) -> Result<(String, String)> {
         let token = random_token();
-        let session = Session {
-            user: user.clone(),
-            csrf_token: random_token(),
-            expires_ms: now_ms + lifetime_ms,
-        };
+        let csrf_token = random_token();
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms, expires_ms, address) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token_hash(&token))
         .bind(user.as_str().to_owned())
-        .bind(session.csrf_token.clone())
+        .bind(csrf_token.clone())
         .bind(now_ms)
-        .bind(session.expires_ms)
+        .bind(now_ms + lifetime_ms)
         .bind(address.to_owned())
         .execute(&self.pool)
         .await?;
-        Ok((token, session))
+        Ok((token, csrf_token))
     }
 
     /// The live session a token belongs to.
     pub async fn session(&self, token: &str, now_ms: i64) -> Result<Option<Session>> {
+        // One query for everything a request needs to know about its session.
         let row = sqlx::query(
-            "SELECT user_id, csrf_token, expires_ms FROM sessions \
-             WHERE token_hash = $1 AND expires_ms > $2",
+            "SELECT s.user_id, s.csrf_token, s.expires_ms, h.org_seq, \
+             COALESCE(c.must_change, 0) AS must_change \
+             FROM sessions s JOIN chain_head h ON h.id = 1 \
+             LEFT JOIN credentials c ON c.user_id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_ms > $2",
         )
         .bind(token_hash(token))
         .bind(now_ms)
@@ -178,6 +183,8 @@ impl Store {
                     .map_err(|_| StoreError::Corrupt(format!("会话中的用户名无效：{user}")))?,
                 csrf_token: r.try_get("csrf_token")?,
                 expires_ms: r.try_get("expires_ms")?,
+                must_change_password: r.try_get::<i64, _>("must_change")? == 1,
+                org_seq: r.try_get("org_seq")?,
             })
         })
         .transpose()

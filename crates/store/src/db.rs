@@ -36,6 +36,10 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// The ledger's own connection, kept open: on SQLite a connection empties its page cache whenever
+    /// another connection has written, so the one writer keeps the indexes it appends to warm only if it
+    /// always writes through the same connection.
+    pub(crate) writer: AnyPool,
     engine: Engine,
 }
 
@@ -78,30 +82,51 @@ impl Store {
         } else {
             "NORMAL"
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        // WAL lets readers work beside the one writer; busy_timeout makes a second
-                        // writer wait for the lock instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute(sqlx::AssertSqlSafe(format!(
-                            "PRAGMA synchronous = {synchronous}"
-                        )))
-                        .await?;
-                        conn.execute("PRAGMA busy_timeout = 30000").await?;
-                        // The log's indexes grow with every event; SQLite's default 2 MB page cache
-                        // makes each insert re-read index pages from the OS.
-                        conn.execute("PRAGMA cache_size = -65536").await?;
-                    }
-                    Ok(())
+        let pool_options = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if engine == Engine::Sqlite {
+                            // WAL lets readers work beside the one writer; busy_timeout makes a second
+                            // writer wait for the lock instead of failing.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA synchronous = {synchronous}"
+                            )))
+                            .await?;
+                            conn.execute("PRAGMA busy_timeout = 30000").await?;
+                            // The log's indexes grow with every event; SQLite's default 2 MB page cache
+                            // makes each insert re-read index pages from the OS.
+                            conn.execute("PRAGMA cache_size = -65536").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
+        };
+        let pool = pool_options()
+            .max_connections(options.max_connections)
+            .connect_with(connect.clone())
+            .await?;
+        let writer = pool_options()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(connect)
             .await?;
-        let store = Store { pool, engine };
+        if engine == Engine::Sqlite {
+            // The commit that fills the WAL copies it back into the database file while its requests
+            // wait; smaller, more frequent copies keep that wait short.
+            sqlx::query("PRAGMA wal_autocheckpoint = 256")
+                .execute(&writer)
+                .await?;
+        }
+        let store = Store {
+            pool,
+            writer,
+            engine,
+        };
         store.migrate().await?;
         let version: i64 = sqlx::query_scalar("SELECT version FROM projection_version")
             .fetch_one(&store.pool)
@@ -138,6 +163,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -182,7 +182,9 @@ impl Pending {
 }
 
 /// Beyond this many cached matters the cache starts over, bounding memory.
-const MAX_CACHED_MATTERS: usize = 400_000;
+/// The map is sized for this many up front: growing a map of large values moves every one of them, and
+/// a write that happens to trigger that waits for it (hundreds of milliseconds at a few hundred thousand).
+const MAX_CACHED_MATTERS: usize = 150_000;
 
 #[derive(Clone)]
 pub struct Ledger {
@@ -206,7 +208,7 @@ impl Ledger {
                 head_seq: -1,
                 org_seq: -1,
                 org: Org::default(),
-                matters: HashMap::new(),
+                matters: HashMap::with_capacity(MAX_CACHED_MATTERS + 1),
                 complete: false,
             })),
             org_view: Arc::new(std::sync::RwLock::new(None)),
@@ -298,12 +300,23 @@ impl Ledger {
             audit,
             reply,
         });
+        let mut answer = answer;
         {
             let mut cache = self.cache.lock().await;
-            // Whoever holds the lock first takes every waiting request, ours or not.
-            let jobs = std::mem::take(&mut *self.queue.lock().expect("not poisoned"));
-            if !jobs.is_empty() {
-                self.commit_jobs(&mut cache, jobs).await;
+            // A writer before us may have taken our request with its own: then we are done, and must
+            // not hold up the requests behind us. Otherwise we take every request waiting, ours first
+            // among them, into one transaction.
+            match answer.try_recv() {
+                Ok(result) => return result,
+                Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                    return Err(StoreError::WriteFailed("写入任务意外中断".into()).into());
+                }
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                    let jobs = std::mem::take(&mut *self.queue.lock().expect("not poisoned"));
+                    if !jobs.is_empty() {
+                        self.commit_jobs(&mut cache, jobs).await;
+                    }
+                }
             }
         }
         answer
@@ -327,7 +340,15 @@ impl Ledger {
             audit,
             ..Extras::default()
         };
-        match self.write_or_reset(cache, groups, extras).await {
+        let started = std::time::Instant::now();
+        let size = replies.len();
+        let outcome = self.write_or_reset(cache, groups, extras).await;
+        tracing::debug!(
+            size,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
+        match outcome {
             Ok(mut results) => {
                 for (group, reply) in replies {
                     let result = match group {
@@ -385,7 +406,7 @@ impl Ledger {
             .first()
             .and_then(|g| g.first())
             .map_or_else(Utc::now, |(_, at, _)| *at);
-        let mut tx = self.store.pool.begin().await?;
+        let mut tx = self.store.writer.begin().await?;
         let mut head = log::lock_head(&mut tx).await?;
         if cache.head_seq != head.seq || cache.matters.len() > MAX_CACHED_MATTERS {
             cache.matters.clear();
@@ -629,6 +650,17 @@ impl Ledger {
         let org = Arc::new(projection::load_org(&mut conn).await?);
         *self.org_view.write().expect("not poisoned") = Some((head.org_seq, Arc::clone(&org)));
         Ok(org)
+    }
+
+    /// The organisation as of `org_seq`, which the caller has just read from the chain head (with its
+    /// session or token): no query when this process's copy is that version.
+    pub async fn org_at(&self, org_seq: i64) -> Result<Arc<Org>, StoreError> {
+        if let Some((seq, org)) = &*self.org_view.read().expect("not poisoned")
+            && *seq >= org_seq
+        {
+            return Ok(Arc::clone(org));
+        }
+        self.org().await
     }
 
     /// The end of the chain: (sequence number, hash).

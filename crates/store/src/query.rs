@@ -20,7 +20,7 @@ pub enum MatterSort {
     /// 收到日期
     #[default]
     Received,
-    /// 下一个期限 (matters without one last)
+    /// 下一个期限: only matters that have one (someone must still act).
     NextDue,
     /// Last change.
     Changed,
@@ -94,7 +94,7 @@ impl MatterFacts for MatterListRow {
 /// Below this many (matter, holder) pairs in a scope, a list collects the scope's matters first.
 const FEW_HELD: i64 = 2_000;
 /// Lists count matches up to this many; beyond, they say "more than" (the figures count exactly).
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// How many matters a list matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +204,9 @@ impl Store {
         if let Some(d) = q.due_to {
             w.add("next_due <= ?", [d.to_string()]);
         }
+        if q.sort == MatterSort::NextDue {
+            w.add("next_due IS NOT NULL", []);
+        }
         if let Some(d) = q.overdue_on {
             w.add("next_due < ?", [d.to_string()]);
         }
@@ -229,10 +232,11 @@ impl Store {
         }
         let filter = w.sql();
         let direction = if q.descending { "DESC" } else { "ASC" };
+        // Each order has an index giving exactly it, ties broken by id (migration 0004).
         let order = match q.sort {
-            MatterSort::Received => format!("received_on {direction}, opened_ms {direction}"),
-            MatterSort::NextDue => format!("(next_due IS NULL), next_due {direction}"),
-            MatterSort::Changed => format!("changed_seq {direction}"),
+            MatterSort::Received => "received_on",
+            MatterSort::NextDue => "next_due",
+            MatterSort::Changed => "changed_seq",
         };
 
         let mut count = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -250,7 +254,7 @@ impl Store {
         let sql = format!(
             "SELECT id, status, bureau, handler, purpose, domain, region, received_on, next_due, \
              opened_ms, changed_seq, summary, channel, flags, target_unit, petitioner, persons \
-             FROM matters {filter} ORDER BY {order}, id {direction} LIMIT {} OFFSET {}",
+             FROM matters {filter} ORDER BY {order} {direction}, id {direction} LIMIT {} OFFSET {}",
             q.limit.clamp(1, 1000),
             q.offset.max(0)
         );

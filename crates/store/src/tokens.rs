@@ -93,17 +93,21 @@ impl Store {
         Ok((token, secret))
     }
 
-    /// The live token with this secret, recording its use.
-    pub async fn use_token(&self, secret: &str, now_ms: i64) -> Result<Option<ApiToken>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_ms IS NULL"
-        )))
+    /// The live token with this secret, recording its use, and the organisation's version
+    /// (`chain_head.org_seq`) read in the same query.
+    pub async fn use_token(&self, secret: &str, now_ms: i64) -> Result<Option<(ApiToken, i64)>> {
+        let row = sqlx::query(
+            "SELECT t.*, h.org_seq FROM api_tokens t JOIN chain_head h ON h.id = 1 \
+             WHERE t.token_hash = $1 AND t.revoked_ms IS NULL",
+        )
         .bind(token_hash(secret))
         .fetch_optional(&self.pool)
         .await?;
-        let Some(token) = row.as_ref().map(from_row).transpose()? else {
+        let Some(row) = row else {
             return Ok(None);
         };
+        let token = from_row(&row)?;
+        let org_seq: i64 = row.try_get("org_seq")?;
         if token
             .last_used_ms
             .is_none_or(|t| now_ms - t >= LAST_USE_PRECISION_MS)
@@ -114,7 +118,7 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(token))
+        Ok(Some((token, org_seq)))
     }
 
     /// Every token, newest first.

@@ -57,6 +57,7 @@ on_both_engines!(
     failed_batch_leaves_nothing_half_written,
     refused_group_leaves_nothing_of_itself,
     a_contact_id_is_registered_once,
+    concurrent_requests_commit_together_each_on_its_own,
     tampered_event_is_named_by_verify,
     tampered_projection_is_named_by_verify,
     two_writers_share_one_chain,
@@ -729,4 +730,75 @@ async fn organisation_reads_follow_other_writers(db: Db) {
     // Matter events do not invalidate it.
     register(&writer, "XF-9", "C-9", t0()).await;
     assert!(std::sync::Arc::ptr_eq(&after, &reader.org().await.unwrap()));
+}
+
+async fn concurrent_requests_commit_together_each_on_its_own(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    register(&ledger, "XF-0", "C-taken", t0()).await;
+    let head = ledger.head().await.unwrap().0;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let ledger = ledger.clone();
+        tasks.spawn(async move {
+            // Every tenth reuses a contact id already registered: refused alone, the others unharmed.
+            let contact = if i % 10 == 0 {
+                "C-taken".to_owned()
+            } else {
+                format!("C-{i}")
+            };
+            let change = Change::Matter(Command::Register {
+                filing: Filing::NewMatter {
+                    matter: mid(&format!("XF-{}", i + 1)),
+                },
+                contact: Box::new(fixtures::draft(&contact, t0())),
+            });
+            let audit = xinfang_store::audit::AuditEntry {
+                at_ms: 0,
+                user: "u".into(),
+                unit: DISTRICT_BUREAU.into(),
+                action: "register".into(),
+                subject: format!("XF-{}", i + 1),
+                detail: String::new(),
+                address: "127.0.0.1".into(),
+            };
+            let result = ledger
+                .execute_audited(
+                    &staff(DISTRICT_BUREAU, Role::Registrar),
+                    t0(),
+                    change,
+                    audit,
+                )
+                .await;
+            (i, result)
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (i, result) = done.unwrap();
+        if i % 10 == 0 {
+            assert!(
+                matches!(
+                    result,
+                    Err(LedgerError::Workflow(WorkflowError::ContactExists(_)))
+                ),
+                "{i}: {result:?}"
+            );
+        } else {
+            assert_eq!(result.unwrap().len(), 2, "{i}");
+        }
+    }
+    assert_eq!(ledger.head().await.unwrap().0, head + 36 * 2);
+    let (entries, total) = db
+        .store
+        .audit_entries(&xinfang_store::audit::AuditFilter {
+            action: Some("register".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        total, 36,
+        "only the accepted requests are in the trail: {entries:?}"
+    );
+    assert_intact(&db.store).await;
 }
