@@ -55,8 +55,9 @@ pub enum ApiError {
     },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
-    #[error("请求体应为 JSON（Content-Type: application/json）")]
-    UnsupportedMediaType,
+    /// What the body should have been.
+    #[error("请求体的类型不受支持：{0}")]
+    UnsupportedMediaType(&'static str),
     #[error("请求体过大")]
     PayloadTooLarge,
     #[error("服务暂不可用：{0}")]
@@ -93,7 +94,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -128,7 +129,7 @@ impl ApiError {
             ApiError::Invalid { field, .. } => ("invalid", Some((*field).to_owned())),
             ApiError::BadRequest { field, .. } => ("bad_request", field.clone()),
             ApiError::Conflict { code, .. } => (*code, None),
-            ApiError::UnsupportedMediaType => ("unsupported_media_type", None),
+            ApiError::UnsupportedMediaType(_) => ("unsupported_media_type", None),
             ApiError::PayloadTooLarge => ("payload_too_large", None),
             ApiError::Unavailable(_) => ("unavailable", None),
             ApiError::Internal(_) => ("internal", None),

@@ -32,7 +32,9 @@ fn field_in(message: &str) -> Option<String> {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMediaType("应为 JSON（Content-Type: application/json）")
+            }
             JsonRejection::BytesRejection(b) if b.status() == 413 => ApiError::PayloadTooLarge,
             JsonRejection::JsonDataError(e) => {
                 let detail = e.body_text();

@@ -100,7 +100,9 @@ pub async fn import(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(Format::from_media_type)
-        .ok_or(ApiError::UnsupportedMediaType)?;
+        .ok_or(ApiError::UnsupportedMediaType(
+            "应为 JSON Lines（application/x-ndjson）、CSV（text/csv）或 XLSX",
+        ))?;
     let bytes = axum::body::to_bytes(body, IMPORT_BODY_LIMIT)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
