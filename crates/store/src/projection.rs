@@ -115,12 +115,14 @@ pub(crate) struct MatterRow {
     /// Every petitioner's name, the first petitioner first, each ended by U+001F; `None` if anonymous.
     pub petitioner: Option<String>,
     pub persons: i64,
+    /// The bureau's path from the top of the organisation (it never changes).
+    pub bureau_path: String,
     pub holder_paths: Vec<String>,
 }
 
 const MATTER_COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
                               next_due, opened_ms, changed_seq, summary, channel, flags, target_unit, \
-                              petitioner, persons";
+                              petitioner, persons, bureau_path";
 
 /// Names as stored: each ended by U+001F, so that no name can run into the next.
 pub(crate) fn names_column(names: &[String]) -> Option<String> {
@@ -160,6 +162,7 @@ impl MatterRow {
             target_unit: m.target_unit.as_ref().map(|u| u.as_str().to_owned()),
             petitioner: names_column(&m.petitioner_names()),
             persons: i64::from(projected.persons),
+            bureau_path: org.unit_path(&m.bureau),
             holder_paths,
         }
     }
@@ -183,6 +186,7 @@ impl MatterRow {
             target_unit: r.try_get("target_unit")?,
             petitioner: r.try_get("petitioner")?,
             persons: r.try_get("persons")?,
+            bureau_path: r.try_get("bureau_path")?,
             holder_paths: Vec::new(),
         })
     }
@@ -235,7 +239,7 @@ impl ContactRow {
 /// Rows for matters that do not exist yet.
 pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = multi_row_insert("matters", MATTER_COLUMNS, 17, chunk.len());
+        let sql = multi_row_insert("matters", MATTER_COLUMNS, 18, chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for r in chunk {
             q = q
@@ -255,7 +259,8 @@ pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
                 .bind(r.flags.clone())
                 .bind(r.target_unit.clone())
                 .bind(r.petitioner.clone())
-                .bind(r.persons);
+                .bind(r.persons)
+                .bind(r.bureau_path.clone());
         }
         q.execute(&mut *conn).await?;
     }
@@ -417,6 +422,7 @@ impl MatterRow {
             target_unit: None,
             petitioner: None,
             persons: 0,
+            bureau_path: String::new(),
             holder_paths: Vec::new(),
         }
     }

@@ -58,6 +58,7 @@ on_both_engines!(
     refused_group_leaves_nothing_of_itself,
     a_contact_id_is_registered_once,
     concurrent_requests_commit_together_each_on_its_own,
+    lists_keep_to_scope_for_wide_and_narrow_units,
     tampered_event_is_named_by_verify,
     tampered_projection_is_named_by_verify,
     two_writers_share_one_chain,
@@ -801,4 +802,70 @@ async fn concurrent_requests_commit_together_each_on_its_own(db: Db) {
         "only the accepted requests are in the trail: {entries:?}"
     );
     assert_intact(&db.store).await;
+}
+
+async fn lists_keep_to_scope_for_wide_and_narrow_units(db: Db) {
+    use xinfang_store::query::MatterQuery;
+    let ledger = ledger_with_org(&db.store).await;
+    // Enough matters that a bureau's scope takes the wide path (checking each row) rather than collecting
+    // its matters first; one in ten goes to the district housing bureau.
+    let mut changes = Vec::new();
+    for i in 0..2_100 {
+        let matter = mid(&format!("XF-W{i:05}"));
+        changes.push((
+            staff(DISTRICT_BUREAU, Role::Registrar),
+            t0(),
+            Change::Matter(Command::Register {
+                filing: Filing::NewMatter {
+                    matter: matter.clone(),
+                },
+                contact: Box::new(fixtures::draft(&format!("C-W{i:05}"), t0())),
+            }),
+        ));
+        if i % 10 == 0 {
+            changes.push((
+                staff(DISTRICT_BUREAU, Role::Dispatcher),
+                t0() + Duration::hours(1),
+                Change::Matter(Command::Triage {
+                    matter,
+                    triage: Triage::Transfer {
+                        to: UnitId::parse(DISTRICT_HOUSING).unwrap(),
+                        co_handlers: vec![],
+                    },
+                }),
+            ));
+        }
+    }
+    for r in ledger.execute_batch(changes).await.unwrap() {
+        r.unwrap();
+    }
+    let org = ledger.org().await.unwrap();
+    let count = |unit: &str, status: Option<&str>| {
+        let q = MatterQuery {
+            scope: Some(org.unit_path(&UnitId::parse(unit).unwrap())),
+            statuses: status.into_iter().map(str::to_owned).collect(),
+            limit: 20,
+            ..MatterQuery::default()
+        };
+        let store = db.store.clone();
+        async move {
+            let (rows, total) = store.list_matters(&q).await.unwrap();
+            (rows.len(), total.count, total.exact)
+        }
+    };
+    // The registering bureau and the bureaus above it: every matter (counted to the cap).
+    assert_eq!(count(DISTRICT_BUREAU, None).await, (20, 1_000, false));
+    assert_eq!(
+        count(PROVINCE_BUREAU, Some("awaiting_acceptance")).await,
+        (20, 210, true)
+    );
+    // The government above the housing bureau: only what was transferred there.
+    assert_eq!(count(DISTRICT_GOV, None).await, (20, 210, true));
+    assert_eq!(
+        count(DISTRICT_HOUSING, Some("awaiting_triage")).await,
+        (0, 0, true)
+    );
+    // Sideways: nothing.
+    assert_eq!(count(DISTRICT_LABOUR, None).await, (0, 0, true));
+    assert_eq!(count(CITY_HOUSING, None).await, (0, 0, true));
 }
