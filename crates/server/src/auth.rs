@@ -262,6 +262,18 @@ pub async fn login(
     let (token, csrf_token) = store
         .create_session(&user, now, SESSION_LIFETIME_MS, &peer.ip().to_string())
         .await?;
+    state
+        .ledger
+        .record(AuditEntry {
+            at_ms: now,
+            user: user.to_string(),
+            unit: principal.unit.to_string(),
+            action: "sign_in".into(),
+            subject: user.to_string(),
+            detail: String::new(),
+            address: peer.ip().to_string(),
+        })
+        .await?;
     let me = me_of(&org, &principal, &account.name, must_change);
     let cookie = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -361,6 +373,10 @@ pub async fn change_password(
             user,
             change.new_password,
         )
+        .await?;
+    state
+        .ledger
+        .record(auth.audit("change_password", user.as_str(), String::new()))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -333,6 +333,19 @@ async fn sign_in_change_the_one_time_password_and_sign_out() {
     assert_eq!(out.status(), 204);
     assert_eq!(get(&app, "/api/v1/me", Some(&cookie)).await.status(), 401);
     assert!(app.ledger.store().verify().await.unwrap().is_intact());
+    // Sign-ins and the password change are in the audit trail, with the address.
+    let filter = xinfang_store::audit::AuditFilter {
+        user: Some("wang".into()),
+        limit: 20,
+        ..Default::default()
+    };
+    let (trail, _) = app.ledger.store().audit_entries(&filter).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.contains(&"sign_in") && actions.contains(&"change_password"),
+        "{actions:?}"
+    );
+    assert!(trail.iter().all(|e| e.address == "127.0.0.1"));
 }
 
 #[tokio::test]
