@@ -32,7 +32,10 @@ mod tests {
         );
         assert_eq!(normalize("ABC１２３"), "abc123");
         assert_eq!(normalize("İstanbul"), "istanbul");
-        assert_eq!(normalize(&normalize("İstanbul ǅ Ⅻ ﬁ")), normalize("İstanbul ǅ Ⅻ ﬁ"));
+        assert_eq!(
+            normalize(&normalize("İstanbul ǅ Ⅻ ﬁ")),
+            normalize("İstanbul ǅ Ⅻ ﬁ")
+        );
     }
 
     #[test]
