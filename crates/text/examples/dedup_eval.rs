@@ -1,7 +1,11 @@
 //! Recall, precision and lookup time of near-duplicate detection on real citizen messages (the shared data
 //! set, never copied into the repository) and copies made from them.
 //!
-//!     cargo run --release -p xinfang-text --example dedup_eval -- ../shared/data/teddycup2020c [THRESHOLD]
+//!     cargo run --release -p xinfang-text --example dedup_eval -- ../shared/data/teddycup2020c [THRESHOLD] [DUMP]
+//!
+//! With DUMP, the labelled set is also written there as JSON Lines (`{"index": id, "text": …}` for indexed
+//! texts, `{"query": …, "expect": id or null}` for queries), so that another implementation can be measured
+//! on exactly the same texts (scripts/bench/dedup_vs_datasketch).
 //!
 //! The labelled set: distinct messages (by normalized text) are split in two. The first half is indexed.
 //! For each indexed message, five copies are made as offices receive them: the same letter (sent to
@@ -42,6 +46,21 @@ fn messages(dir: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     texts.retain(|t| normalize(t).chars().count() >= 60 && seen.insert(normalize(t)));
     texts
+}
+
+/// A JSON string literal.
+fn json(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn sentences(text: &str) -> Vec<String> {
@@ -92,12 +111,24 @@ fn main() {
         .next()
         .unwrap_or_else(|| "../shared/data/teddycup2020c".into());
     let threshold: f64 = args.next().map_or(0.8, |t| t.parse().expect("a number"));
+    let mut dump = args.next().map(|path| {
+        std::io::BufWriter::new(std::fs::File::create(path).expect("a writable dump file"))
+    });
+    let mut write = |line: String| {
+        if let Some(out) = dump.as_mut() {
+            use std::io::Write;
+            writeln!(out, "{line}").expect("the dump is written");
+        }
+    };
     let texts = messages(&dir);
     let (originals, others) = texts.split_at(texts.len() / 2);
     let mut index = DedupIndex::new();
     let started = Instant::now();
     for (i, t) in originals.iter().enumerate() {
         index.insert(i, t);
+    }
+    for (i, t) in originals.iter().enumerate() {
+        write(format!("{{\"index\":{i},\"text\":{}}}", json(t)));
     }
     let indexing = started.elapsed();
 
@@ -108,6 +139,7 @@ fn main() {
     for (i, t) in originals.iter().enumerate() {
         let filler = &others[i % others.len()];
         for (kind, copy) in copies(t, filler, &mut rng) {
+            write(format!("{{\"query\":{},\"expect\":{i}}}", json(&copy)));
             let start = Instant::now();
             let matches = index.near_duplicates(&copy, threshold);
             timings.push(start.elapsed());
@@ -123,6 +155,7 @@ fn main() {
     }
     let mut false_alarms = 0usize;
     for t in others {
+        write(format!("{{\"query\":{},\"expect\":null}}", json(t)));
         let start = Instant::now();
         let matches = index.near_duplicates(t, threshold);
         timings.push(start.elapsed());
