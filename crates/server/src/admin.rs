@@ -16,7 +16,7 @@ use xinfang_store::tokens::ApiToken;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, page_window};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -43,12 +43,9 @@ fn subtree(org: &Org, unit: &UnitId) -> Vec<UnitId> {
     tag = "账号",
     responses((status = 200, body = Vec<UserView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-pub async fn users(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<Vec<UserView>>, ApiError> {
+pub async fn users(auth: Auth) -> Result<Json<Vec<UserView>>, ApiError> {
     let principal = auth.ready()?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let admin = principal.roles.contains(&Role::Admin);
     let mut users: Vec<UserView> = org
         .users()
@@ -157,7 +154,7 @@ pub async fn create_token(
             message: "令牌至少需要一个角色，且不能是管理员".into(),
         });
     }
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let unit = UnitId::parse(&request.unit)
         .ok()
         .filter(|u| org.unit(u).is_some() && org.is_same_or_above(&principal.unit, u))
@@ -202,7 +199,7 @@ pub async fn tokens(
     auth: Auth,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
     let principal = auth.admin()?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let tokens = state.ledger.store().tokens().await?;
     Ok(Json(
         tokens
@@ -227,7 +224,7 @@ pub async fn revoke_token(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let principal = auth.admin()?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let store = state.ledger.store();
     let token = store
         .token(&id)
@@ -297,21 +294,8 @@ pub async fn audit(
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let principal = auth.admin()?;
-    let org = state.ledger.org().await?;
-    let per_page = p.per_page.unwrap_or(100);
-    let page = p.page.unwrap_or(1);
-    if !(1..=500).contains(&per_page) {
-        return Err(ApiError::BadRequest {
-            field: Some("per_page".into()),
-            message: "每页条数应在 1 到 500 之间".into(),
-        });
-    }
-    if page == 0 || u64::from(page) * u64::from(per_page) > 10_000_000 {
-        return Err(ApiError::BadRequest {
-            field: Some("page".into()),
-            message: "页码超出范围".into(),
-        });
-    }
+    let org = auth.org.clone();
+    let (page, per_page, offset) = page_window(p.page, p.per_page, 100, 500)?;
     let units: Vec<String> = match &p.unit {
         Some(u) => {
             let unit = UnitId::parse(u)
@@ -336,7 +320,7 @@ pub async fn audit(
         from_ms: p.from.map(|t| t.timestamp_millis()),
         to_ms: p.to.map(|t| t.timestamp_millis()),
         limit: i64::from(per_page),
-        offset: i64::from(page - 1) * i64::from(per_page),
+        offset,
     };
     let (entries, total) = state.ledger.store().audit_entries(&filter).await?;
     Ok(Json(AuditPage {

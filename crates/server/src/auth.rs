@@ -3,6 +3,7 @@
 //! cookie; requests that change something must also carry the session's CSRF token in `X-CSRF-Token`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -41,6 +42,9 @@ pub struct Auth {
     pub must_change_password: bool,
     /// Where the request came from, for the audit trail.
     pub address: String,
+    /// The organisation as of this request, read with the session or token: handlers use it rather than
+    /// reading it again.
+    pub org: Arc<Org>,
     /// The session token; empty for API tokens.
     token: String,
 }
@@ -101,6 +105,7 @@ impl FromRequestParts<AppState> for Auth {
                 name: token.name,
                 must_change_password: false,
                 address,
+                org,
                 token: String::new(),
             });
         }
@@ -128,6 +133,7 @@ impl FromRequestParts<AppState> for Auth {
             name: user.name.clone(),
             must_change_password: session.must_change_password,
             address,
+            org: Arc::clone(&org),
             token,
         })
     }
@@ -154,7 +160,7 @@ impl Auth {
             Ok(principal)
         } else {
             Err(ApiError::Forbidden {
-                code: "missing_role",
+                code: "admin_required",
                 message: "需要「管理员」角色",
             })
         }
@@ -313,8 +319,8 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<Respons
     tag = "账号",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody))
 )]
-pub async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<Me>, ApiError> {
-    let org = state.ledger.org().await?;
+pub async fn me(auth: Auth) -> Result<Json<Me>, ApiError> {
+    let org = auth.org.clone();
     Ok(Json(me_of(
         &org,
         &auth.principal,

@@ -23,10 +23,44 @@ pub struct ApiPath<T>(pub T);
 
 /// serde names the field at fault in its message ("missing field `summary`"); keep that name for
 /// `details.field`.
-fn field_in(message: &str) -> Option<String> {
+pub(crate) fn field_in(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let len = message[start..].find('`')?;
     Some(message[start..start + len].to_owned())
+}
+
+/// A JSON value that does not deserialize into what an operation takes: 400, naming the field serde
+/// names, else `whole`.
+pub(crate) fn shape_error(e: &serde_json::Error, whole: &str, what: &str) -> ApiError {
+    let text = e.to_string();
+    ApiError::BadRequest {
+        field: Some(field_in(&text).unwrap_or_else(|| whole.to_owned())),
+        message: format!("{what}不符合要求：{text}"),
+    }
+}
+
+/// Which page of a list: `(page, per_page, offset)`, from the query's values or their defaults.
+pub(crate) fn page_window(
+    page: Option<u32>,
+    per_page: Option<u32>,
+    default_per_page: u32,
+    max_per_page: u32,
+) -> Result<(u32, u32, i64), ApiError> {
+    let per_page = per_page.unwrap_or(default_per_page);
+    if !(1..=max_per_page).contains(&per_page) {
+        return Err(ApiError::BadRequest {
+            field: Some("per_page".into()),
+            message: format!("每页条数应在 1 到 {max_per_page} 之间"),
+        });
+    }
+    let page = page.unwrap_or(1);
+    if page == 0 || u64::from(page) * u64::from(per_page) > 10_000_000 {
+        return Err(ApiError::BadRequest {
+            field: Some("page".into()),
+            message: "页码超出范围".into(),
+        });
+    }
+    Ok((page, per_page, i64::from(page - 1) * i64::from(per_page)))
 }
 
 impl From<JsonRejection> for ApiError {

@@ -1,24 +1,21 @@
 //! Import (administrators) and export (any staff, within their scope and with identities as the access
 //! rules allow) of contacts with their events. Formats: docs/import.md.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use xinfang_domain::Role;
 use xinfang_interchange::{
     ExportFormat, Format, ImportError, ImportReport, JSONL_MEDIA_TYPE, XLSX_MEDIA_TYPE,
 };
-use xinfang_store::audit::AuditEntry;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiQuery;
 
 /// Import files are bulk data: a year of a county's contacts fits.
 pub(crate) const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -89,13 +86,7 @@ pub async fn import(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ImportReportView>, ApiError> {
-    let principal = auth.ready()?;
-    if !principal.roles.contains(&Role::Admin) {
-        return Err(ApiError::Forbidden {
-            code: "admin_required",
-            message: "只有管理员可以导入数据",
-        });
-    }
+    let principal = auth.admin()?;
     let format = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -141,17 +132,11 @@ pub struct ExportQuery {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     auth: Auth,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let principal = auth.ready()?;
-    if principal.roles.iter().all(|r| *r == Role::Petitioner) {
-        return Err(ApiError::Forbidden {
-            code: "staff_required",
-            message: "只有工作人员可以导出数据",
-        });
-    }
+    crate::matters::may_read_matters(principal)?;
     let format = match query.format.as_deref() {
         None => ExportFormat::Jsonl,
         Some(name) => ExportFormat::from_name(name).ok_or_else(|| ApiError::Invalid {
@@ -184,16 +169,7 @@ pub async fn export(
     if !summary.full_identity.is_empty() {
         state
             .ledger
-            .store()
-            .audit(&[AuditEntry {
-                at_ms: chrono::Utc::now().timestamp_millis(),
-                user: principal.user.to_string(),
-                unit: principal.unit.to_string(),
-                action: "export".into(),
-                subject: name.into(),
-                detail: summary.full_identity.join(" "),
-                address: peer.ip().to_string(),
-            }])
+            .record(auth.audit("export", name, summary.full_identity.join(" ")))
             .await?;
     }
     let mut response = bytes.into_response();

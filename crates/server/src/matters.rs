@@ -22,7 +22,7 @@ use xinfang_store::query::{MatterListRow, MatterQuery, MatterSort};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, page_window, shape_error};
 
 const MAX_PER_PAGE: u32 = 200;
 
@@ -210,17 +210,7 @@ fn query_of(
         }
         None => None,
     };
-    let per_page = p.per_page.unwrap_or(50);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(bad(
-            "per_page",
-            format!("每页条数应在 1 到 {MAX_PER_PAGE} 之间"),
-        ));
-    }
-    let page = p.page.unwrap_or(1);
-    if page == 0 || u64::from(page) * u64::from(per_page) > 10_000_000 {
-        return Err(bad("page", "页码超出范围"));
-    }
+    let (_, per_page, offset) = page_window(p.page, p.per_page, 50, MAX_PER_PAGE)?;
     let sort = match p.sort.as_deref() {
         None | Some("received") => MatterSort::Received,
         Some("next_due") => MatterSort::NextDue,
@@ -255,13 +245,13 @@ fn query_of(
         sort,
         descending,
         limit: i64::from(per_page),
-        offset: i64::from(page - 1) * i64::from(per_page),
+        offset,
     })
 }
 
 /// Staff read matters (administrators and analysts masked); a petitioner's account reads only its own
 /// matters, through the petitioner portal, not these routes.
-fn may_read_matters(principal: &Principal) -> Result<(), ApiError> {
+pub(crate) fn may_read_matters(principal: &Principal) -> Result<(), ApiError> {
     if principal
         .roles
         .iter()
@@ -296,7 +286,7 @@ pub async fn list(
 ) -> Result<Json<MatterPage>, ApiError> {
     let principal = auth.ready()?;
     may_read_matters(principal)?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let today = china_date(Utc::now());
     let query = query_of(&params, org.unit_path(&principal.unit), &org, today)?;
     let store = state.ledger.store();
@@ -541,7 +531,7 @@ pub async fn detail(
 ) -> Result<Response, ApiError> {
     let principal = auth.ready()?;
     may_read_matters(principal)?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let matter = visible_matter(&state, principal, &org, &id).await?;
     let view = access::identity_view(principal, &matter, &org);
     let store = state.ledger.store();
@@ -694,17 +684,8 @@ pub async fn register(
     if !object.contains_key("id") {
         object.insert("id".into(), serde_json::Value::String(new_id("C")));
     }
-    let draft: ContactDraft = serde_json::from_value(contact).map_err(|e| {
-        let text = e.to_string();
-        ApiError::BadRequest {
-            field: Some(
-                text.split('`')
-                    .nth(1)
-                    .map_or_else(|| "contact".to_owned(), str::to_owned),
-            ),
-            message: format!("件次内容不符合要求：{text}"),
-        }
-    })?;
+    let draft: ContactDraft =
+        serde_json::from_value(contact).map_err(|e| shape_error(&e, "contact", "件次内容"))?;
     check_files(&state, &draft).await?;
     let filing = match &request.link {
         None => Filing::NewMatter {
@@ -721,7 +702,7 @@ pub async fn register(
                     ));
                 }
             };
-            let org = state.ledger.org().await?;
+            let org = auth.org.clone();
             let matter = visible_matter(&state, principal, &org, &link.matter).await?;
             Filing::Existing {
                 matter: matter.id,
@@ -810,7 +791,7 @@ pub async fn act(
     ApiJson(ActionRequest(mut body)): ApiJson<ActionRequest>,
 ) -> Result<Json<ActionDone>, ApiError> {
     let principal = auth.ready()?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let matter = visible_matter(&state, principal, &org, &id).await?;
     let object = body
         .as_object_mut()
@@ -828,17 +809,8 @@ pub async fn act(
         "matter".into(),
         serde_json::Value::String(matter.id.to_string()),
     );
-    let command: Command = serde_json::from_value(body).map_err(|e| {
-        let text = e.to_string();
-        ApiError::BadRequest {
-            field: Some(
-                text.split('`')
-                    .nth(1)
-                    .map_or_else(|| "action".to_owned(), str::to_owned),
-            ),
-            message: format!("操作内容不符合要求：{text}"),
-        }
-    })?;
+    let command: Command =
+        serde_json::from_value(body).map_err(|e| shape_error(&e, "action", "操作内容"))?;
     let action = tag_of_action(&command);
     let audit = auth.audit(&action, matter.id.as_str(), command.label().to_owned());
     let events = state
@@ -969,7 +941,7 @@ pub async fn attachment(
 ) -> Result<Response, ApiError> {
     let principal = auth.ready()?;
     may_read_matters(principal)?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let matter = visible_matter(&state, principal, &org, &id).await?;
     let store = state.ledger.store();
     let listed = store

@@ -48,12 +48,9 @@ pub struct DomainView {
     tag = "组织机构",
     responses((status = 200, body = Vec<UnitView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-pub async fn units(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<Vec<UnitView>>, ApiError> {
+pub async fn units(auth: Auth) -> Result<Json<Vec<UnitView>>, ApiError> {
     auth.ready()?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let mut units: Vec<_> = org.units().collect();
     // Parents first (depth), then by id, so a client can build the tree in one pass.
     units.sort_by_key(|u| (org.chain_up(&u.id).count(), u.id.clone()));
@@ -81,12 +78,9 @@ pub async fn units(
     tag = "组织机构",
     responses((status = 200, body = Vec<RegionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-pub async fn regions(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Json<Vec<RegionView>>, ApiError> {
+pub async fn regions(auth: Auth) -> Result<Json<Vec<RegionView>>, ApiError> {
     auth.ready()?;
-    let org = state.ledger.org().await?;
+    let org = auth.org.clone();
     let mut regions: Vec<_> = org
         .regions()
         .map(|r| RegionView {

@@ -229,15 +229,3 @@ impl Store {
         .await?)
     }
 }
-
-impl Store {
-    /// Whether the user still has to replace a one-time password.
-    pub async fn must_change_password(&self, user: &UserId) -> Result<bool> {
-        let flag: Option<i64> =
-            sqlx::query_scalar("SELECT must_change FROM credentials WHERE user_id = $1")
-                .bind(user.as_str().to_owned())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(flag == Some(1))
-    }
-}

@@ -78,12 +78,6 @@ pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[AuditEntry]) -> 
 }
 
 impl Store {
-    /// Append entries to the trail.
-    pub async fn audit(&self, entries: &[AuditEntry]) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert(&mut conn, entries).await
-    }
-
     /// Entries matching the filter, newest first, and how many match in all.
     pub async fn audit_entries(&self, f: &AuditFilter) -> Result<(Vec<AuditEntry>, i64)> {
         let mut clauses: Vec<String> = Vec::new();

@@ -53,11 +53,17 @@ fn operator() -> anyhow::Result<Principal> {
     })
 }
 
-fn parse_role(s: &str) -> anyhow::Result<Role> {
-    Role::ALL
-        .into_iter()
-        .find(|r| xinfang_domain::catalog::code(r) == s || r.label() == s)
-        .with_context(|| format!("未知角色：{s}"))
+/// Roles given on the command line, by code or by Chinese name.
+fn parse_roles(names: &[String]) -> anyhow::Result<Vec<Role>> {
+    names
+        .iter()
+        .map(|s| {
+            Role::ALL
+                .into_iter()
+                .find(|r| xinfang_domain::catalog::code(r) == *s || r.label() == s)
+                .with_context(|| format!("未知角色：{s}"))
+        })
+        .collect()
 }
 
 async fn add_user(ledger: &Ledger, user: User) -> anyhow::Result<String> {
@@ -135,10 +141,7 @@ pub async fn run(settings: &Settings, cmd: UserCmd) -> anyhow::Result<()> {
             unit,
             roles,
         } => {
-            let roles = roles
-                .iter()
-                .map(|r| parse_role(r))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let roles = parse_roles(&roles)?;
             let password = add_user(
                 &ledger,
                 User {
@@ -216,10 +219,7 @@ pub async fn run_token(settings: &Settings, cmd: TokenCmd) -> anyhow::Result<()>
             roles,
             user,
         } => {
-            let roles = roles
-                .iter()
-                .map(|r| parse_role(r))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let roles = parse_roles(&roles)?;
             if roles.contains(&Role::Admin) {
                 anyhow::bail!("令牌不能具有管理员角色");
             }
