@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 mod db;
+mod feed;
 pub mod files;
 mod interchange;
 mod ledger;
