@@ -19,6 +19,12 @@ const SHINGLE: usize = 3;
 const BANDS: usize = 32;
 const ROWS: usize = 4;
 const HASHES: usize = BANDS * ROWS;
+/// Candidates verified exactly at most, per lookup: those sharing the most bands. A copy shares most
+/// of its 32 bands; texts that share one or two are mostly other letters with a phrase in common.
+const MAX_VERIFIED: usize = 256;
+/// Texts read per band key at most, the latest first. A key that hundreds of texts share is a phrase
+/// everyone writes, not a sign of a copy; a copy is still found through its other bands.
+const MAX_CHAIN: usize = 256;
 /// Texts shorter than this (after normalization) say too little to call anything a copy of them.
 pub const MIN_CHARS: usize = 12;
 
@@ -56,13 +62,13 @@ impl Shingles {
     }
 
     fn signature(&self) -> [u32; HASHES] {
+        // Each 3-gram's hash is already well mixed, so the 128 functions need only be cheap
+        // permutations of it: x ↦ a·x + b (mod 2³², a odd), compared by value, so mostly by their
+        // high bits. The loop over the functions is branch-free and the compiler vectorises it.
         let mut signature = [u32::MAX; HASHES];
         for &s in &self.0 {
-            for (i, slot) in signature.iter_mut().enumerate() {
-                let h = mix(u64::from(s) ^ SEEDS[i]) as u32;
-                if h < *slot {
-                    *slot = h;
-                }
+            for (slot, (a, b)) in signature.iter_mut().zip(MULTIPLIERS.iter().zip(&OFFSETS)) {
+                *slot = (*slot).min(a.wrapping_mul(s).wrapping_add(*b));
             }
         }
         signature
@@ -228,16 +234,30 @@ impl<Id: Clone> DedupIndex<Id> {
         let mut candidates: Vec<u32> = Vec::new();
         for key in query.band_keys() {
             let mut slot = self.heads.get(&key).copied().unwrap_or(NO_SLOT);
-            while slot != NO_SLOT {
+            let mut walked = 0;
+            while slot != NO_SLOT && walked < MAX_CHAIN {
                 candidates.push(slot / BANDS as u32);
                 slot = self.earlier[slot as usize];
+                walked += 1;
             }
         }
         candidates.sort_unstable();
-        candidates.dedup();
-        let mut found: Vec<NearDuplicate<Id>> = candidates
+        // Texts sharing more bands are likelier copies: when many share some band (a common phrase, a
+        // template), only the most likely are verified, which bounds the work of any one lookup.
+        let mut by_bands: Vec<(u32, u32)> = Vec::with_capacity(candidates.len());
+        for at in candidates {
+            match by_bands.last_mut() {
+                Some((last, bands)) if *last == at => *bands += 1,
+                _ => by_bands.push((at, 1)),
+            }
+        }
+        if by_bands.len() > MAX_VERIFIED {
+            by_bands.select_nth_unstable_by(MAX_VERIFIED, |a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            by_bands.truncate(MAX_VERIFIED);
+        }
+        let mut found: Vec<NearDuplicate<Id>> = by_bands
             .into_iter()
-            .filter_map(|at| {
+            .filter_map(|(at, _)| {
                 let similarity = similarity(&query.0, self.shingles_of(at));
                 (similarity.containment >= threshold).then(|| NearDuplicate {
                     id: self.ids[at as usize].clone(),
@@ -291,13 +311,18 @@ const fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// One seed per hash function, fixed so that signatures are the same in every process and every run.
-const SEEDS: [u64; HASHES] = {
-    let mut seeds = [0u64; HASHES];
+/// The hash functions' constants, fixed so that signatures are the same in every process and every
+/// run (stored nowhere, but compared across processes).
+const MULTIPLIERS: [u32; HASHES] = constants(1, true);
+const OFFSETS: [u32; HASHES] = constants(2, false);
+
+const fn constants(stream: u64, odd: bool) -> [u32; HASHES] {
+    let mut out = [0u32; HASHES];
     let mut i = 0;
     while i < HASHES {
-        seeds[i] = mix(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(i as u64 + 1));
+        let v = mix(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(stream * 1_000 + i as u64 + 1)) as u32;
+        out[i] = if odd { v | 1 } else { v };
         i += 1;
     }
-    seeds
-};
+    out
+}
