@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 mod db;
 pub mod files;
+pub mod hotspots;
 mod interchange;
 mod ledger;
 pub mod log;
