@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod health;
+mod hotspots;
 mod interchange;
 mod matters;
 mod org;
@@ -81,6 +82,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             interchange::IMPORT_BODY_LIMIT,
         ))
         .routes(routes!(interchange::export))
+        .routes(routes!(hotspots::list))
 }
 
 /// A route that takes larger bodies than JSON routes (files, imports).

@@ -7,6 +7,7 @@ pub mod audit;
 mod db;
 mod feed;
 pub mod files;
+pub mod hotspots;
 mod interchange;
 mod ledger;
 pub mod log;

@@ -13,9 +13,9 @@
 
 use std::time::{Duration, Instant};
 
+use cpu_time::ThreadTime;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
-use cpu_time::ThreadTime;
 use rand_chacha::ChaCha8Rng;
 use xinfang_text::dedup::{DedupIndex, Shingles};
 

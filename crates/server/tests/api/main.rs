@@ -2,6 +2,7 @@
 
 mod authz;
 mod confidentiality;
+mod hotspots;
 mod interchange;
 mod matters;
 mod shared_database;
