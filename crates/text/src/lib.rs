@@ -5,6 +5,7 @@
 //! - [`dedup`] finds the registered contacts whose text is nearly the same as a new one: copies, edited
 //!   copies, reordered paragraphs, added greetings or signatures, one letter sent to several offices.
 
+pub mod classify;
 pub mod dedup;
 mod normalize;
 
