@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod auth;
+pub mod classify;
 pub mod error;
 mod extract;
 mod health;
@@ -68,6 +69,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             interchange::IMPORT_BODY_LIMIT,
         ))
         .routes(routes!(interchange::export))
+        .routes(routes!(classify::classify))
 }
 
 /// A route that takes larger bodies than JSON routes (files, imports).

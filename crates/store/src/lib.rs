@@ -10,6 +10,7 @@ mod interchange;
 mod ledger;
 pub mod log;
 mod projection;
+pub mod training;
 pub mod query;
 pub mod tokens;
 mod verify;

@@ -22,8 +22,13 @@ pub const MAX_N: usize = 3;
 #[inline]
 pub fn fold(c: char) -> Option<char> {
     let c = match c as u32 {
+        // CJK unified ideographs, most of any Chinese text: letters, none numeric (〇 and 零 are
+        // outside this block or not digits), so the Unicode tables need not be asked.
+        0x4E00..=0x9FFF => return Some(c),
         // Full-width forms of ASCII (！ to ～).
         0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0)?,
+        // General punctuation (dashes, quotes, ellipses), CJK punctuation and brackets: never read.
+        0x2000..=0x206F | 0x3000..=0x3004 | 0x3008..=0x3020 | 0xFF5F..=0xFF65 => return None,
         _ => c,
     };
     if c.is_ascii() {

@@ -46,6 +46,9 @@ pub struct LinearModel {
     pub(crate) bias: Vec<f32>,
     pub(crate) temperature: f32,
     table: Table,
+    /// Per feature, its IDF (2 bytes) and its weights (one byte per label) side by side: a feature found
+    /// in a text costs one read.
+    rows: Vec<u8>,
 }
 
 /// IDF is stored in 1/IDF_STEPS units (IDF runs from 1 to about ln(texts) + 1).
@@ -74,7 +77,14 @@ impl LinearModel {
         temperature: f32,
     ) -> Self {
         let table = Table::new(&keys);
+        let stride = labels.len() + 2;
+        let mut rows = Vec::with_capacity(keys.len() * stride);
+        for (f, idf) in idf.iter().enumerate() {
+            rows.extend_from_slice(&idf.to_le_bytes());
+            rows.extend(weights[f * labels.len()..][..labels.len()].iter().map(|&w| w as u8));
+        }
         Self {
+            rows,
             labels,
             keys,
             idf,
@@ -96,25 +106,24 @@ impl LinearModel {
 
     /// The SVM's margin for each label (`labels()` order), features extracted from `text`.
     pub fn scores(&self, text: &str) -> Vec<f32> {
-        let mut found: Vec<u32> = Vec::with_capacity(text.len().min(1 << 16));
-        for_each_ngram(text, |key| {
-            if let Some(i) = self.table.get(key, &self.keys) {
-                found.push(i);
-            }
-        });
-        found.sort_unstable();
-        let mut runs = Vec::new();
-        let mut at = 0;
-        while at < found.len() {
-            let i = found[at];
-            let mut run = 1;
-            while at + run < found.len() && found[at + run] == i {
-                run += 1;
-            }
-            at += run;
-            runs.push((i, run as u32));
-        }
-        self.score_features(runs)
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch { keys, first, found } = scratch;
+            keys.clear();
+            found.clear();
+            for_each_ngram(text, |key| keys.push(key));
+            self.table.get_all(keys, first, found);
+            found.sort_unstable();
+            let mut at = 0;
+            self.score_features(std::iter::from_fn(|| {
+                let i = *found.get(at)?;
+                let mut run = 1;
+                while at + run < found.len() && found[at + run] == i {
+                    run += 1;
+                }
+                at += run;
+                Some((i, run as u32))
+            }))
+        })
     }
 
     /// The margins of a text given as n-gram counts (as [`scores`](Self::scores) of its text).
@@ -122,20 +131,22 @@ impl LinearModel {
         self.score_features(
             counts
                 .iter()
-                .filter_map(|&(k, n)| self.table.get(k, &self.keys).map(|i| (i, n))),
+                .filter_map(|&(k, n)| self.table.get(k).map(|i| (i, n))),
         )
     }
 
     fn score_features(&self, features: impl IntoIterator<Item = (u32, u32)>) -> Vec<f32> {
         let classes = self.labels.len();
+        let stride = classes + 2;
         let mut acc = vec![0f32; classes];
         let mut norm2 = 0f32;
         for (i, n) in features {
-            let v = tf(n) * f32::from(self.idf[i as usize]) / IDF_STEPS;
+            let row = &self.rows[i as usize * stride..][..stride];
+            let idf = u16::from_le_bytes([row[0], row[1]]);
+            let v = tf(n) * f32::from(idf) / IDF_STEPS;
             norm2 += v * v;
-            let row = &self.weights[i as usize * classes..][..classes];
-            for (a, &w) in acc.iter_mut().zip(row) {
-                *a += v * f32::from(w);
+            for (a, &w) in acc.iter_mut().zip(&row[2..]) {
+                *a += v * f32::from(w as i8);
             }
         }
         let inv = if norm2 > 0.0 { norm2.sqrt().recip() } else { 0.0 };
@@ -150,6 +161,18 @@ impl LinearModel {
     pub fn probabilities(&self, text: &str) -> Vec<f32> {
         softmax(&self.scores(text), self.temperature)
     }
+}
+
+/// Buffers of one thread's predictions, kept between texts.
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<u64>,
+    first: Vec<(u32, u32)>,
+    found: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 /// Sublinear term frequency: a word said ten times is not ten times the evidence.
@@ -168,11 +191,14 @@ pub(crate) fn softmax(scores: &[f32], temperature: f32) -> Vec<f32> {
     exp.iter().map(|e| e / sum).collect()
 }
 
-/// Open addressing over the model's keys, built when a model is loaded (never stored): one probe is one
-/// cache line, holding the key and its feature number.
+/// Open addressing over the model's keys, built when a model is loaded (never stored). A slot holds a
+/// 32-bit fingerprint of the key and the feature's number: 8 bytes, so the table of a 300,000-feature
+/// model is 4 MB, and a lookup is one read. A key that is not a feature passes for one only if its
+/// fingerprint matches that of a key in the slots it probes: about once in 4 billion probes, and then it
+/// adds one feature's weight to one text's score.
 #[derive(Debug, Clone, Default)]
 struct Table {
-    slots: Vec<(u64, u32)>,
+    slots: Vec<(u32, u32)>,
     shift: u32,
 }
 
@@ -180,8 +206,11 @@ const EMPTY: u32 = u32::MAX;
 
 impl Table {
     fn new(keys: &[u64]) -> Self {
-        let bits = (keys.len() * 2).max(16).next_power_of_two().trailing_zeros();
-        let mut slots = vec![(0u64, EMPTY); 1 << bits];
+        let bits = (keys.len() + keys.len() / 2)
+            .max(16)
+            .next_power_of_two()
+            .trailing_zeros();
+        let mut slots = vec![(0u32, EMPTY); 1 << bits];
         let shift = 64 - bits;
         let mask = (1usize << bits) - 1;
         for (i, &k) in keys.iter().enumerate() {
@@ -189,24 +218,47 @@ impl Table {
             while slots[at].1 != EMPTY {
                 at = (at + 1) & mask;
             }
-            slots[at] = (k, i as u32);
+            slots[at] = (fingerprint(k), i as u32);
         }
         Self { slots, shift }
     }
 
     #[inline]
-    fn get(&self, key: u64, _keys: &[u64]) -> Option<u32> {
+    fn get(&self, key: u64) -> Option<u32> {
+        self.probe(fingerprint(key), slot(key, self.shift))
+    }
+
+    #[inline]
+    fn probe(&self, fp: u32, mut at: usize) -> Option<u32> {
         let mask = self.slots.len() - 1;
-        let mut at = slot(key, self.shift);
         loop {
-            let (k, i) = self.slots[at];
+            let (f, i) = self.slots[at];
             if i == EMPTY {
                 return None;
             }
-            if k == key {
+            if f == fp {
                 return Some(i);
             }
             at = (at + 1) & mask;
+        }
+    }
+
+    /// The features of many keys. The first probe of every key is loaded before any is examined, so
+    /// the memory reads overlap instead of waiting for each other: the table is larger than the caches,
+    /// and this is most of the time a prediction takes.
+    fn get_all(&self, keys: &[u64], first: &mut Vec<(u32, u32)>, out: &mut Vec<u32>) {
+        first.clear();
+        first.extend(keys.iter().map(|&k| self.slots[slot(k, self.shift)]));
+        for (&key, &(f, i)) in keys.iter().zip(first.iter()) {
+            if i == EMPTY {
+                continue;
+            }
+            let fp = fingerprint(key);
+            if f == fp {
+                out.push(i);
+            } else if let Some(i) = self.probe(fp, slot(key, self.shift)) {
+                out.push(i);
+            }
         }
     }
 }
@@ -214,6 +266,11 @@ impl Table {
 #[inline]
 fn slot(key: u64, shift: u32) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+#[inline]
+fn fingerprint(key: u64) -> u32 {
+    (key.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> 32) as u32
 }
 
 /// A small seeded generator for visiting order: fixed, so a model is a function of its data and seed.
