@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod auth;
+pub mod classify;
 pub mod error;
 mod extract;
 mod health;
@@ -83,6 +84,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(interchange::export))
         .routes(routes!(hotspots::list))
+        .routes(routes!(classify::classify))
 }
 
 /// A route that takes larger bodies than JSON routes (files, imports).

@@ -14,6 +14,7 @@ pub mod log;
 mod projection;
 pub mod query;
 pub mod tokens;
+pub mod training;
 mod verify;
 
 pub use db::{Engine, SQLITE_FILE, Store, StoreOptions};

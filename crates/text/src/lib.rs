@@ -6,6 +6,7 @@
 //!   copies, reordered paragraphs, added greetings or signatures, one letter sent to several offices.
 //! - [`hotspots`] groups matters about one problem in one place within a time window (热点).
 
+pub mod classify;
 pub mod dedup;
 pub mod hotspots;
 mod normalize;

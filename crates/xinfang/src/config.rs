@@ -44,6 +44,8 @@ pub struct Settings {
     pub calendar_file: Option<PathBuf>,
     /// The region whose local holidays apply (GB/T 2260 code prefix), if any.
     pub calendar_region: Option<String>,
+    /// A classifier model file (`xinfang train`) replacing the built-in one.
+    pub classify_model: Option<PathBuf>,
     pub rules: Rules,
 }
 
@@ -55,17 +57,19 @@ impl Default for Settings {
             sqlite_synchronous: "full".into(),
             calendar_file: None,
             calendar_region: None,
+            classify_model: None,
             rules: Rules::default(),
         }
     }
 }
 
-const SETTING_KEYS: [&str; 6] = [
+const SETTING_KEYS: [&str; 7] = [
     "data",
     "database_url",
     "sqlite_synchronous",
     "calendar_file",
     "calendar_region",
+    "classify_model",
     "rules",
 ];
 
@@ -168,7 +172,8 @@ pub fn default_config_file() -> String {
          # database_url = \"postgres://xinfang:密码@127.0.0.1:5432/xinfang\"\n\
          sqlite_synchronous = \"full\"\n\
          # calendar_file = \"holidays.toml\"   # 替换内置的全国节假日与调休数据\n\
-         # calendar_region = \"330000\"        # 适用该地区的地方性假日\n\n\
+         # calendar_region = \"330000\"        # 适用该地区的地方性假日\n\
+         # classify_model = \"classify.xfc\"   # 替换内置的内容分类模型（xinfang train 生成）\n\n\
          # 各项期限与规则（默认值依据《信访工作条例》）。count = \"working\" 表示按工作日计算。\n",
     );
     out.push_str("[rules]\n");

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bench;
+mod classify;
 mod config;
 mod demo;
 mod interchange;
@@ -75,6 +76,10 @@ enum Cmd {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", env = "XINFANG_ADDR")]
         addr: std::net::SocketAddr,
+        /// Classifier model file for /api/v1/classify (default: the classify_model setting, else the
+        /// model built in).
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Recompute the hash chain and the projections and name the first event where either breaks.
     Verify {
@@ -119,6 +124,25 @@ enum Cmd {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Learn the domain (and, from enough staff choices, purpose) classifier and write a model file: from
+    /// the labelled CSV files in --labelled, and with --data or --database-url from the contacts staff
+    /// registered (the domain and purpose their matters carry).
+    Train {
+        /// Folder with labelled_full.csv, labelled_details.csv, labelled_titles.csv (columns title,
+        /// detail, label).
+        #[arg(long)]
+        labelled: Option<PathBuf>,
+        /// The model file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Suggest domain and purpose for texts: JSON Lines {"text": …} on stdin, one JSON line per input
+    /// line on stdout, in order.
+    Classify {
+        /// Model file (default: the classify_model setting, else the model built in).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// Register matters one at a time, printing each acknowledged contact id (for crash tests).
     #[command(hide = true)]
     AppendProbe {
@@ -151,11 +175,16 @@ fn run_cli() -> anyhow::Result<()> {
         cli.data.as_deref(),
         cli.database_url.as_deref(),
     )?;
+    // Training reads staff choices only from a database named on the command line.
+    let from_database = cli.data.is_some() || cli.database_url.is_some();
+    if let Cmd::Classify { model } = &cli.command {
+        return classify::classify(&settings, model.as_ref());
+    }
     let runtime = tokio::runtime::Runtime::new().context("无法启动异步运行时")?;
-    runtime.block_on(run(cli.command, settings))
+    runtime.block_on(run(cli.command, settings, from_database))
 }
 
-async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
+async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::Result<()> {
     match command {
         Cmd::Init {
             unit_name,
@@ -178,7 +207,13 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             let until = until.unwrap_or_else(|| china_date(Utc::now()));
             demo::run(&settings, matters, seed, until).await
         }
-        Cmd::Serve { addr } => serve(&settings, addr).await,
+        Cmd::Serve { addr, model } => {
+            if model.is_some() || settings.classify_model.is_some() {
+                let model = classify::load_model(model.as_deref(), &settings)?;
+                let _ = xinfang_server::classify::use_model(model);
+            }
+            serve(&settings, addr).await
+        }
         Cmd::Verify { json } => verify(&settings, json).await,
         Cmd::Rebuild => {
             let store = settings.open_store().await?;
@@ -201,6 +236,10 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             interchange::export(&settings, &out, format.as_deref()).await
         }
         Cmd::AppendProbe { count } => demo::append_probe(&settings, count).await,
+        Cmd::Train { labelled, out } => {
+            classify::train_model(&settings, labelled.as_deref(), from_database, &out).await
+        }
+        Cmd::Classify { model } => classify::classify(&settings, model.as_ref()),
     }
 }
 

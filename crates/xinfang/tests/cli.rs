@@ -432,3 +432,131 @@ fn import_reports_skips_and_exports() {
     let (ok, out) = run(&target, &["verify"]);
     assert!(ok, "{out}");
 }
+
+/// `xinfang classify`: one answer per input line, in order; bad lines get an error on their line and the
+/// rest go on; odd texts get a clear answer.
+#[test]
+fn classify_answers_every_line_in_order() {
+    let huge = "工资".repeat(500_000);
+    let input = [
+        r#"{"text": "建筑公司拖欠我们农民工半年工资，多次讨要无果，恳请帮助追讨欠薪"}"#.to_owned(),
+        "not json".to_owned(),
+        r#"{"title": "no text field"}"#.to_owned(),
+        r#"{"text": ""}"#.to_owned(),
+        r#"{"text": "😀🏠\u0007\u001b"}"#.to_owned(),
+        String::new(),
+        format!(r#"{{"text": "{huge}"}}"#),
+        r#"{"text": "实名举报某局局长贪污受贿，请纪委查处"}"#.to_owned(),
+    ]
+    .join("\n");
+    let mut child = xinfang()
+        .arg("classify")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 8, "{lines:?}");
+    assert_eq!(lines[0]["domain"], "劳动和社会保障", "{}", lines[0]);
+    assert_eq!(lines[0]["purpose"], "demand");
+    let confidence = lines[0]["domain_confidence"].as_f64().unwrap();
+    assert!(confidence > 0.5 && confidence <= 1.0, "{confidence}");
+    let codes: Vec<&str> = lines[1..6]
+        .iter()
+        .map(|l| l["error"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid_json",
+            "missing_text",
+            "no_text",
+            "no_text",
+            "empty_line"
+        ]
+    );
+    assert!(
+        lines[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("文字")
+    );
+    assert_eq!(lines[6]["domain"], "劳动和社会保障");
+    assert_eq!(lines[7]["purpose"], "accusation", "{}", lines[7]);
+
+    // A file that is not a model is refused with a reason.
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("model.xfc");
+    std::fs::write(&bogus, b"not a model").unwrap();
+    let out = xinfang()
+        .args(["classify", "--model", bogus.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不是 xinfang 分类模型文件"));
+}
+
+/// `xinfang train` from the staff choices in a database: the demo's registered contacts with their
+/// matters' domains (two levels) and purposes; the model it writes suggests both.
+async fn train_from_staff_choices(target: Target) {
+    let (ok, out) = run(
+        &target,
+        &["demo", "--matters", "700", "--until", "2026-10-31"],
+    );
+    assert!(ok, "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("staff.xfc");
+    let model_arg = model.to_str().unwrap();
+    let (ok, out) = run(&target, &["train", "--out", model_arg]);
+    assert!(ok, "{out}");
+    assert!(out.contains("由工作人员的选择学得"), "{out}");
+    let mut child = xinfang()
+        .args(["classify", "--model", model_arg])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            r#"{{"text": "小区物业公司乱收费，电梯长期停运无人维修"}}"#
+        )
+        .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["purpose_source"], "model", "{answer}");
+    assert!(answer["domain"].is_string(), "{answer}");
+}
+
+#[test]
+fn train_from_staff_choices_on_sqlite() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(train_from_staff_choices(Target::sqlite()));
+}
+
+#[test]
+fn train_from_staff_choices_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(train_from_staff_choices(Target::postgres()));
+}
