@@ -198,7 +198,7 @@ fn bigram(a: char, b: char) -> u64 {
 /// (estate, company, school), which are rare and so among the heaviest of each.
 const KEYS: usize = 12;
 /// Keys held by more matters of one place than this are skipped (a word of the place, not of a problem).
-const MAX_POSTING: usize = 1_000;
+const MAX_POSTING: usize = 250;
 /// Keys two matters must share to be compared exactly.
 const MIN_SHARED_KEYS: u8 = 2;
 
