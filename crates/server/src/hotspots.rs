@@ -160,9 +160,7 @@ pub async fn list(
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty());
-    if let Some(d) = domain
-        && d.chars().count() > 100
-    {
+    if domain.is_some_and(|d| d.chars().count() > 100) {
         return Err(bad("domain", "内容分类过长"));
     }
     let min_size = params.min_size.unwrap_or(5);

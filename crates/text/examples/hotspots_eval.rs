@@ -268,7 +268,7 @@ fn demo(matters: u32, seed: u64, window_days: i32) -> ([Score; 2], [f64; 2]) {
     let mut identical = true;
     let mut from = first;
     // The quadratic baseline is run while it stays affordable.
-    let baseline = all.len() <= 40_000;
+    let baseline = all.len() <= 40_000 && std::env::var_os("HOTSPOTS_NO_BASELINE").is_none();
     while from <= last {
         let to = (from + window_days - 1).min(last);
         let params = params(from, to);
@@ -286,7 +286,11 @@ fn demo(matters: u32, seed: u64, window_days: i32) -> ([Score; 2], [f64; 2]) {
             if pairing == Pairing::AllPairs && !baseline {
                 continue;
             }
-            let rounds = if pairing == Pairing::Indexed { 5 } else { 1 };
+            let rounds = if pairing == Pairing::Indexed && all.len() <= 10_000 {
+                5
+            } else {
+                1
+            };
             let mut runs = Vec::new();
             let mut found = Vec::new();
             for _ in 0..rounds {

@@ -197,6 +197,10 @@ fn bigram(a: char, b: char) -> u64 {
 /// Heaviest 2-grams per matter put in the inverted index. Matters about one problem share its names
 /// (estate, company, school), which are rare and so among the heaviest of each.
 const KEYS: usize = 12;
+/// Keys held by more matters of one place than this are skipped (a word of the place, not of a problem).
+const MAX_POSTING: usize = 250;
+/// Keys two matters must share to be compared exactly.
+const MIN_SHARED_KEYS: u8 = 2;
 
 /// The TF-IDF vectors of the window's matters.
 struct Space {
@@ -316,25 +320,38 @@ impl Space {
             }
             keys_of.push(keys);
         }
-        let mut seen = vec![u32::MAX; self.vectors.len()];
+        // Pairs sharing at least two keys are scored; one shared key (a word of the place, a common
+        // phrase) is too weak a hint to pay an exact comparison for. Keys shared by very many matters
+        // of one place tell nothing about one problem and are skipped.
+        let mut shared = vec![0u8; self.vectors.len()];
+        let mut touched: Vec<u32> = Vec::new();
         let mut edges = Vec::new();
         for (&i, keys) in inside.iter().zip(&keys_of) {
             for &k in keys {
                 let Some(list) = postings.get(&(k, blocks[i])) else {
                     continue;
                 };
+                if list.len() > MAX_POSTING {
+                    continue;
+                }
                 // Lists are in matter order: only later matters, so each pair is looked at once.
                 let start = list.partition_point(|&j| j as usize <= i);
                 for &j in &list[start..] {
-                    if seen[j as usize] == i as u32 {
-                        continue;
+                    let n = &mut shared[j as usize];
+                    if *n == 0 {
+                        touched.push(j);
                     }
-                    seen[j as usize] = i as u32;
+                    *n = n.saturating_add(1);
+                }
+            }
+            for j in touched.drain(..) {
+                if shared[j as usize] >= MIN_SHARED_KEYS {
                     let c = self.cosine(i, j as usize);
                     if c >= threshold {
                         edges.push((i as u32, j, c));
                     }
                 }
+                shared[j as usize] = 0;
             }
         }
         edges
