@@ -10,9 +10,9 @@ mod interchange;
 mod ledger;
 pub mod log;
 mod projection;
-pub mod training;
 pub mod query;
 pub mod tokens;
+pub mod training;
 mod verify;
 
 pub use db::{Engine, SQLITE_FILE, Store, StoreOptions};

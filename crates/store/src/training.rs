@@ -25,7 +25,11 @@ pub struct StaffChoice {
 
 impl Store {
     /// Up to `limit` contacts registered after event `after_seq`, in log order.
-    pub async fn staff_choices_after(&self, after_seq: i64, limit: i64) -> Result<Vec<StaffChoice>> {
+    pub async fn staff_choices_after(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<StaffChoice>> {
         let mut conn = self.pool.acquire().await?;
         let rows = sqlx::query(
             "SELECT seq, payload FROM events WHERE seq > $1 AND kind = 'contact_registered' \
@@ -41,7 +45,11 @@ impl Store {
             let payload: String = row.try_get("payload")?;
             match serde_json::from_str::<EventBody>(&payload) {
                 Ok(EventBody::ContactRegistered { contact }) => contacts.push((seq, contact)),
-                _ => return Err(StoreError::Corrupt(format!("第 {seq} 号事件不是有效的登记事件"))),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "第 {seq} 号事件不是有效的登记事件"
+                    )));
+                }
             }
         }
         let mut matters: Vec<String> = contacts
@@ -76,8 +84,10 @@ impl Store {
                     contact.matter.as_str()
                 )));
             };
-            let purpose: Purpose = serde_json::from_value(serde_json::Value::String(purpose.clone()))
-                .map_err(|_| StoreError::Corrupt(format!("事项的信访目的无法解析：{purpose}")))?;
+            let purpose: Purpose = serde_json::from_value(serde_json::Value::String(
+                purpose.clone(),
+            ))
+            .map_err(|_| StoreError::Corrupt(format!("事项的信访目的无法解析：{purpose}")))?;
             let d = &contact.draft;
             let text = [&d.summary, &d.full_text, &d.demands]
                 .iter()

@@ -23,14 +23,24 @@ const FOLDS: usize = 5;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dir = args.get(1).map_or("../shared/data/teddycup2020c", String::as_str);
+    let dir = args
+        .get(1)
+        .map_or("../shared/data/teddycup2020c", String::as_str);
     let out = args.get(2);
     let mut all = Vec::new();
-    for file in ["labelled_full.csv", "labelled_details.csv", "labelled_titles.csv"] {
+    for file in [
+        "labelled_full.csv",
+        "labelled_details.csv",
+        "labelled_titles.csv",
+    ] {
         let path = format!("{dir}/{file}");
         let f = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let read = corpus::read_board_csv(std::io::BufReader::new(f)).expect("labelled CSV");
-        eprintln!("{file}: {} texts, {} rows left out", read.examples.len(), read.skipped.len());
+        eprintln!(
+            "{file}: {} texts, {} rows left out",
+            read.examples.len(),
+            read.skipped.len()
+        );
         all.extend(read.examples);
     }
     let examples = corpus::dedupe(all);
@@ -57,7 +67,11 @@ fn main() {
             writeln!(w, "{line}").expect("write");
         }
     }
-    println!("texts: {} distinct, {} labels", examples.len(), labels.len());
+    println!(
+        "texts: {} distinct, {} labels",
+        examples.len(),
+        labels.len()
+    );
 
     // Overrides for experiments (the defaults are what `xinfang train` uses).
     let mut options = TrainOptions::default();
@@ -102,7 +116,11 @@ fn main() {
             .iter()
             .map(|e| {
                 let d = e.domain.as_ref().expect("labelled");
-                model.domain_labels().iter().position(|l| l == d).expect("known label")
+                model
+                    .domain_labels()
+                    .iter()
+                    .position(|l| l == d)
+                    .expect("known label")
             })
             .collect();
         let f1 = macro_f1(&truth, &predicted, model.domain_labels().len());
@@ -149,10 +167,26 @@ fn main() {
 fn macro_f1(truth: &[usize], predicted: &[usize], classes: usize) -> f64 {
     let mut sum = 0.0;
     for c in 0..classes {
-        let tp = truth.iter().zip(predicted).filter(|(t, p)| **t == c && **p == c).count() as f64;
-        let fp = truth.iter().zip(predicted).filter(|(t, p)| **t != c && **p == c).count() as f64;
-        let fn_ = truth.iter().zip(predicted).filter(|(t, p)| **t == c && **p != c).count() as f64;
-        sum += if tp == 0.0 { 0.0 } else { 2.0 * tp / (2.0 * tp + fp + fn_) };
+        let tp = truth
+            .iter()
+            .zip(predicted)
+            .filter(|(t, p)| **t == c && **p == c)
+            .count() as f64;
+        let fp = truth
+            .iter()
+            .zip(predicted)
+            .filter(|(t, p)| **t != c && **p == c)
+            .count() as f64;
+        let fn_ = truth
+            .iter()
+            .zip(predicted)
+            .filter(|(t, p)| **t == c && **p != c)
+            .count() as f64;
+        sum += if tp == 0.0 {
+            0.0
+        } else {
+            2.0 * tp / (2.0 * tp + fp + fn_)
+        };
     }
     sum / classes as f64
 }

@@ -66,14 +66,21 @@ fn learns_domains_and_suggests_with_confidence() {
     assert_eq!(s.domain, "劳动和社会保障");
     assert!(s.domain_confidence > 1.0 / 3.0 && s.domain_confidence <= 1.0);
     assert_eq!(s.alternatives.len(), 2);
-    assert!(s.alternatives.iter().all(|a| a.confidence <= s.domain_confidence));
-    let total: f32 = s.domain_confidence + s.alternatives.iter().map(|a| a.confidence).sum::<f32>();
+    assert!(
+        s.alternatives
+            .iter()
+            .all(|a| a.confidence <= s.domain_confidence)
+    );
+    let total: f64 = s.domain_confidence + s.alternatives.iter().map(|a| a.confidence).sum::<f64>();
     assert!((total - 1.0).abs() < 1e-3, "{total}");
     // No purpose was labelled: the cue words decide, and say so.
     assert_eq!(s.purpose, Purpose::Demand);
     assert_eq!(s.purpose_source, PurposeSource::Rules);
     assert_eq!(
-        model.suggest("工厂排放污水，河水发黑发臭").expect("ok").domain,
+        model
+            .suggest("工厂排放污水，河水发黑发臭")
+            .expect("ok")
+            .domain,
         "生态环境"
     );
 }
@@ -97,7 +104,10 @@ fn damaged_and_foreign_files_are_refused() {
         Classifier::from_bytes(b"PK\x03\x04 a zip file").unwrap_err(),
         ModelError::NotAModel
     );
-    assert_eq!(Classifier::from_bytes(b"").unwrap_err(), ModelError::NotAModel);
+    assert_eq!(
+        Classifier::from_bytes(b"").unwrap_err(),
+        ModelError::NotAModel
+    );
     assert_eq!(
         Classifier::from_bytes(&bytes[..bytes.len() / 2]).unwrap_err(),
         ModelError::Checksum
@@ -108,7 +118,10 @@ fn damaged_and_foreign_files_are_refused() {
     );
     let mut flipped = bytes.clone();
     flipped[bytes.len() / 2] ^= 0x40;
-    assert_eq!(Classifier::from_bytes(&flipped).unwrap_err(), ModelError::Checksum);
+    assert_eq!(
+        Classifier::from_bytes(&flipped).unwrap_err(),
+        ModelError::Checksum
+    );
     let mut future = bytes.clone();
     future[8] = 99;
     assert_eq!(
@@ -124,13 +137,13 @@ fn odd_input_gets_an_answer() {
         assert_eq!(model.suggest(text), Err(ClassifyError::NoText), "{text:?}");
     }
     let huge = "工资".repeat(500_000);
-    assert_eq!(model.suggest(&huge).expect("answers").domain, "劳动和社会保障");
+    assert_eq!(
+        model.suggest(&huge).expect("answers").domain,
+        "劳动和社会保障"
+    );
     let mixed = "Привет 😀 欠薪 مرحبا \u{202e}abc１２３";
     assert!(model.suggest(mixed).is_ok());
-    assert_eq!(
-        train(&[], &options()).unwrap_err(),
-        TrainError::NoExamples
-    );
+    assert_eq!(train(&[], &options()).unwrap_err(), TrainError::NoExamples);
     assert!(matches!(
         train(&corpus()[..3], &options()).unwrap_err(),
         TrainError::OneLabel(_)
@@ -141,10 +154,18 @@ fn odd_input_gets_an_answer() {
 fn purpose_is_learned_from_enough_staff_choices() {
     let mut examples = corpus();
     for (i, e) in examples.iter_mut().enumerate() {
-        e.purpose = Some(if i % 2 == 0 { Purpose::Demand } else { Purpose::Suggestion });
+        e.purpose = Some(if i % 2 == 0 {
+            Purpose::Demand
+        } else {
+            Purpose::Suggestion
+        });
     }
     // 18 choices: too few, the rules stay.
-    assert!(!train(&examples, &options()).expect("trains").learned_purpose());
+    assert!(
+        !train(&examples, &options())
+            .expect("trains")
+            .learned_purpose()
+    );
     let mut many = Vec::new();
     for round in 0..4 {
         for e in &examples {

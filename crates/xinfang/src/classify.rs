@@ -5,7 +5,9 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use xinfang_text::classify::{Classifier, ClassifyError, Example, TrainOptions, corpus, train};
+use xinfang_text::classify::{
+    Classifier, ClassifyError, Example, Suggestion, TrainOptions, corpus, train,
+};
 
 use crate::config::Settings;
 
@@ -28,7 +30,9 @@ pub fn load_model(path: Option<&Path>, settings: &Settings) -> anyhow::Result<Cl
             Classifier::from_bytes(&bytes)
                 .with_context(|| format!("无法加载分类模型 {}", path.display()))
         }
-        None => Ok(Classifier::builtin().context("内置分类模型无法加载")?.clone()),
+        None => Ok(Classifier::builtin()
+            .context("内置分类模型无法加载")?
+            .clone()),
     }
 }
 
@@ -137,11 +141,17 @@ pub fn classify_stream(
     let mut line = Vec::new();
     loop {
         line.clear();
-        if input.read_until(b'\n', &mut line).context("无法读取标准输入")? == 0 {
+        if input
+            .read_until(b'\n', &mut line)
+            .context("无法读取标准输入")?
+            == 0
+        {
             break;
         }
-        let answer = answer(model, &line);
-        serde_json::to_writer(&mut out, &answer)?;
+        match answer(model, &line) {
+            Ok(suggestion) => serde_json::to_writer(&mut out, &suggestion)?,
+            Err(error) => serde_json::to_writer(&mut out, &error)?,
+        }
         out.write_all(b"\n")?;
         // Interactive use: answer now when no more input is waiting.
         if input.fill_buf().map(<[u8]>::is_empty).unwrap_or(true) {
@@ -152,9 +162,10 @@ pub fn classify_stream(
     Ok(())
 }
 
-fn answer(model: &Classifier, line: &[u8]) -> serde_json::Value {
+/// The suggestion for one line (its fields in their documented order), or the error on that line.
+fn answer(model: &Classifier, line: &[u8]) -> Result<Suggestion, serde_json::Value> {
     let error = |code: &str, message: &str| {
-        serde_json::json!({"error": {"code": code, "message": message}})
+        Err(serde_json::json!({"error": {"code": code, "message": message}}))
     };
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -162,7 +173,10 @@ fn answer(model: &Classifier, line: &[u8]) -> serde_json::Value {
         return error("invalid_utf8", "该行不是有效的 UTF-8 文本");
     };
     if line.trim().is_empty() {
-        return error("empty_line", "空行：每行应为一个 JSON 对象，如 {\"text\": \"…\"}");
+        return error(
+            "empty_line",
+            "空行：每行应为一个 JSON 对象，如 {\"text\": \"…\"}",
+        );
     }
     let input: Input = match serde_json::from_str(line) {
         Ok(i) => i,
@@ -175,7 +189,7 @@ fn answer(model: &Classifier, line: &[u8]) -> serde_json::Value {
         return error("invalid_text", "text 应为字符串");
     };
     match model.suggest(text) {
-        Ok(s) => serde_json::to_value(s).expect("a suggestion serializes"),
+        Ok(s) => Ok(s),
         Err(e @ ClassifyError::NoText) => error("no_text", &e.to_string()),
     }
 }
@@ -184,5 +198,9 @@ pub fn classify(settings: &Settings, model: Option<&PathBuf>) -> anyhow::Result<
     let model = load_model(model.map(PathBuf::as_path), settings)?;
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
-    classify_stream(&model, std::io::BufReader::with_capacity(1 << 16, stdin), stdout)
+    classify_stream(
+        &model,
+        std::io::BufReader::with_capacity(1 << 16, stdin),
+        stdout,
+    )
 }

@@ -463,7 +463,11 @@ fn classify_answers_every_line_in_order() {
     });
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -480,9 +484,20 @@ fn classify_answers_every_line_in_order() {
         .collect();
     assert_eq!(
         codes,
-        ["invalid_json", "missing_text", "no_text", "no_text", "empty_line"]
+        [
+            "invalid_json",
+            "missing_text",
+            "no_text",
+            "no_text",
+            "empty_line"
+        ]
     );
-    assert!(lines[3]["error"]["message"].as_str().unwrap().contains("文字"));
+    assert!(
+        lines[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("文字")
+    );
     assert_eq!(lines[6]["domain"], "劳动和社会保障");
     assert_eq!(lines[7]["purpose"], "accusation", "{}", lines[7]);
 
@@ -502,7 +517,10 @@ fn classify_answers_every_line_in_order() {
 /// `xinfang train` from the staff choices in a database: the demo's registered contacts with their
 /// matters' domains (two levels) and purposes; the model it writes suggests both.
 async fn train_from_staff_choices(target: Target) {
-    let (ok, out) = run(&target, &["demo", "--matters", "400", "--until", "2026-10-31"]);
+    let (ok, out) = run(
+        &target,
+        &["demo", "--matters", "400", "--until", "2026-10-31"],
+    );
     assert!(ok, "{out}");
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("staff.xfc");
@@ -519,7 +537,11 @@ async fn train_from_staff_choices(target: Target) {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, r#"{{"text": "小区物业公司乱收费，电梯长期停运无人维修"}}"#).unwrap();
+        writeln!(
+            stdin,
+            r#"{{"text": "小区物业公司乱收费，电梯长期停运无人维修"}}"#
+        )
+        .unwrap();
     }
     let out = child.wait_with_output().unwrap();
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

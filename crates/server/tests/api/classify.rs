@@ -13,7 +13,13 @@ async fn a_labour_arrears_text_is_suggested_labour_and_bad_input_is_refused() {
     let registrar = token(&app, Role::Registrar, DISTRICT_BUREAU).await;
     let text = "我们是某建筑工地的农民工，包工头拖欠我们三十多人半年的工资共计四十多万元，\
                 多次讨要无果，恳请劳动监察部门帮助我们追讨欠薪。";
-    let res = bearer_post(&app, "/api/v1/classify", &registrar, &json!({ "text": text })).await;
+    let res = bearer_post(
+        &app,
+        "/api/v1/classify",
+        &registrar,
+        &json!({ "text": text }),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["domain"], "劳动和社会保障", "{body}");
@@ -35,7 +41,9 @@ async fn a_labour_arrears_text_is_suggested_labour_and_bad_input_is_refused() {
         assert_eq!(err["code"], code, "{err}");
         let message = err["message"].as_str().unwrap();
         assert!(
-            message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            message
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
             "{message}"
         );
     }
@@ -46,7 +54,13 @@ async fn a_labour_arrears_text_is_suggested_labour_and_bad_input_is_refused() {
 
     // Only staff roles that read matters may ask; without a sign-in, nobody.
     let petitioner = token(&app, Role::Petitioner, DISTRICT_BUREAU).await;
-    let res = bearer_post(&app, "/api/v1/classify", &petitioner, &json!({ "text": text })).await;
+    let res = bearer_post(
+        &app,
+        "/api/v1/classify",
+        &petitioner,
+        &json!({ "text": text }),
+    )
+    .await;
     assert_eq!(res.status(), 403);
     let res = app
         .client

@@ -27,9 +27,16 @@ pub struct Labelled {
 pub fn read_board_csv(input: impl Read) -> Result<Labelled, CorpusError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').trim() == name);
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
+    };
     let label_at = column("label").ok_or(CorpusError::MissingColumn("label"))?;
-    let text_at: Vec<usize> = ["title", "detail"].iter().filter_map(|c| column(c)).collect();
+    let text_at: Vec<usize> = ["title", "detail"]
+        .iter()
+        .filter_map(|c| column(c))
+        .collect();
     if text_at.is_empty() {
         return Err(CorpusError::MissingColumn("title 或 detail"));
     }

@@ -120,7 +120,7 @@ fn write_model(out: &mut Vec<u8>, m: &LinearModel) {
 
 fn read_model(r: &mut Reader) -> Result<LinearModel, ModelError> {
     let n_labels = r.u32()? as usize;
-    if n_labels < 2 || n_labels > MAX_LABELS {
+    if !(2..=MAX_LABELS).contains(&n_labels) {
         return Err(ModelError::Invalid("label count"));
     }
     let mut labels = Vec::with_capacity(n_labels);
@@ -203,11 +203,15 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Result<u32, ModelError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     fn f32(&mut self) -> Result<f32, ModelError> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 }
 

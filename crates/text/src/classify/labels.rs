@@ -33,7 +33,10 @@ mod tests {
     fn every_board_label_is_a_node_of_the_default_tree() {
         let tree = DomainTree::default();
         for (board, ours) in BOARD_TO_TREE {
-            assert!(tree.contains(&DomainPath::new(ours, None)), "{board} → {ours}");
+            assert!(
+                tree.contains(&DomainPath::new(ours, None)),
+                "{board} → {ours}"
+            );
         }
         assert_eq!(tree_domain(" 环境保护 "), Some("生态环境"));
         assert_eq!(tree_domain("卫生计生"), Some("卫生健康"));

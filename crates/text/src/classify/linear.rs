@@ -81,7 +81,11 @@ impl LinearModel {
         let mut rows = Vec::with_capacity(keys.len() * stride);
         for (f, idf) in idf.iter().enumerate() {
             rows.extend_from_slice(&idf.to_le_bytes());
-            rows.extend(weights[f * labels.len()..][..labels.len()].iter().map(|&w| w as u8));
+            rows.extend(
+                weights[f * labels.len()..][..labels.len()]
+                    .iter()
+                    .map(|&w| w as u8),
+            );
         }
         Self {
             rows,
@@ -149,7 +153,11 @@ impl LinearModel {
                 *a += v * f32::from(w as i8);
             }
         }
-        let inv = if norm2 > 0.0 { norm2.sqrt().recip() } else { 0.0 };
+        let inv = if norm2 > 0.0 {
+            norm2.sqrt().recip()
+        } else {
+            0.0
+        };
         acc.iter()
             .zip(&self.scales)
             .zip(&self.bias)

@@ -56,10 +56,10 @@ pub struct Suggestion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_second: Option<String>,
     /// Probability of the first level, 0..1 (calibrated on held-out texts).
-    pub domain_confidence: f32,
+    pub domain_confidence: f64,
     pub purpose: Purpose,
     /// 0..1: a probability when purpose was learned, a rule score when it comes from cue words.
-    pub purpose_confidence: f32,
+    pub purpose_confidence: f64,
     pub purpose_source: PurposeSource,
     /// The next most likely first levels, best first.
     pub alternatives: Vec<Alternative>,
@@ -77,7 +77,7 @@ pub enum PurposeSource {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Alternative {
     pub domain: String,
-    pub confidence: f32,
+    pub confidence: f64,
 }
 
 /// Why a text got no suggestion.
@@ -210,8 +210,8 @@ impl Classifier {
 }
 
 /// Confidences to 4 places: more would only suggest precision the model does not have.
-fn round(p: f32) -> f32 {
-    (p * 10_000.0).round() / 10_000.0
+fn round(p: f32) -> f64 {
+    (f64::from(p) * 10_000.0).round() / 10_000.0
 }
 
 fn argmax(v: &[f32]) -> usize {
@@ -244,14 +244,13 @@ pub fn train(examples: &[Example], options: &TrainOptions) -> Result<Classifier,
     for (_, p) in &purposes {
         *per_purpose.entry(p).or_default() += 1;
     }
-    let purpose = if per_purpose.len() >= 2
-        && per_purpose.values().all(|&n| n >= MIN_PURPOSE_EXAMPLES)
-    {
-        let refs: Vec<(usize, &str)> = purposes.iter().map(|(i, p)| (*i, p.as_str())).collect();
-        Some(learn(&refs, &counts, options)?)
-    } else {
-        None
-    };
+    let purpose =
+        if per_purpose.len() >= 2 && per_purpose.values().all(|&n| n >= MIN_PURPOSE_EXAMPLES) {
+            let refs: Vec<(usize, &str)> = purposes.iter().map(|(i, p)| (*i, p.as_str())).collect();
+            Some(learn(&refs, &counts, options)?)
+        } else {
+            None
+        };
     Ok(Classifier { domain, purpose })
 }
 
@@ -271,7 +270,11 @@ fn learn(
     }
     let y: Vec<u32> = items
         .iter()
-        .map(|(_, l)| labels.binary_search_by(|x| x.as_str().cmp(l)).expect("listed") as u32)
+        .map(|(_, l)| {
+            labels
+                .binary_search_by(|x| x.as_str().cmp(l))
+                .expect("listed") as u32
+        })
         .collect();
     let docs: Vec<&linear::Counts> = items.iter().map(|(i, _)| &counts[*i]).collect();
 

@@ -149,22 +149,16 @@ mod tests {
 
     #[test]
     fn cue_words_choose_the_purpose() {
-        assert_eq!(
-            by_cues("实名举报某局局长贪污受贿").0,
-            Purpose::Accusation
-        );
-        assert_eq!(
-            by_cues("建议在小区门口增设公交站点").0,
-            Purpose::Suggestion
-        );
+        assert_eq!(by_cues("实名举报某局局长贪污受贿").0, Purpose::Accusation);
+        assert_eq!(by_cues("建议在小区门口增设公交站点").0, Purpose::Suggestion);
         assert_eq!(by_cues("请问公积金如何办理提取？").0, Purpose::Enquiry);
-        assert_eq!(
-            by_cues("公司拖欠工资半年，恳请帮忙解决").0,
-            Purpose::Demand
-        );
+        assert_eq!(by_cues("公司拖欠工资半年，恳请帮忙解决").0, Purpose::Demand);
         let (p, none, _) = by_cues("");
         assert_eq!(p, Purpose::Demand);
         let (_, strong, _) = by_cues("举报，检举，控告，揭发贪污受贿");
-        assert!(none < 0.5 && strong > 0.8 && strong < 1.0, "{none} {strong}");
+        assert!(
+            none < 0.5 && strong > 0.8 && strong < 1.0,
+            "{none} {strong}"
+        );
     }
 }
