@@ -18,9 +18,9 @@ use crate::matters::may_read_matters;
 static MODEL: OnceLock<Classifier> = OnceLock::new();
 
 /// Serve suggestions from this model instead of the built-in one. Call once, before serving; a later call
-/// changes nothing and says so.
-pub fn use_model(model: Classifier) -> Result<(), Box<Classifier>> {
-    MODEL.set(model).map_err(Box::new)
+/// changes nothing and returns false.
+pub fn use_model(model: Classifier) -> bool {
+    MODEL.set(model).is_ok()
 }
 
 fn model() -> Result<&'static Classifier, ApiError> {
@@ -47,11 +47,11 @@ pub struct ClassifyResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_second: Option<String>,
     /// Probability of `domain`, 0..1, calibrated on held-out texts at training time.
-    pub domain_confidence: f32,
+    pub domain_confidence: f64,
     pub purpose: Purpose,
     /// 0..1: a probability when purpose was learned from staff choices (`purpose_source` = `model`), a
     /// cue-word score otherwise (`rules`).
-    pub purpose_confidence: f32,
+    pub purpose_confidence: f64,
     /// `model` or `rules`.
     pub purpose_source: String,
     /// The next most likely first levels, best first.
@@ -61,7 +61,7 @@ pub struct ClassifyResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DomainAlternative {
     pub domain: String,
-    pub confidence: f32,
+    pub confidence: f64,
 }
 
 impl From<Suggestion> for ClassifyResponse {

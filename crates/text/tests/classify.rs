@@ -71,7 +71,7 @@ fn learns_domains_and_suggests_with_confidence() {
             .iter()
             .all(|a| a.confidence <= s.domain_confidence)
     );
-    let total: f32 = s.domain_confidence + s.alternatives.iter().map(|a| a.confidence).sum::<f32>();
+    let total: f64 = s.domain_confidence + s.alternatives.iter().map(|a| a.confidence).sum::<f64>();
     assert!((total - 1.0).abs() < 1e-3, "{total}");
     // No purpose was labelled: the cue words decide, and say so.
     assert_eq!(s.purpose, Purpose::Demand);

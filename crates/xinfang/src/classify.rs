@@ -5,7 +5,9 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use xinfang_text::classify::{Classifier, ClassifyError, Example, TrainOptions, corpus, train};
+use xinfang_text::classify::{
+    Classifier, ClassifyError, Example, Suggestion, TrainOptions, corpus, train,
+};
 
 use crate::config::Settings;
 
@@ -146,8 +148,10 @@ pub fn classify_stream(
         {
             break;
         }
-        let answer = answer(model, &line);
-        serde_json::to_writer(&mut out, &answer)?;
+        match answer(model, &line) {
+            Ok(suggestion) => serde_json::to_writer(&mut out, &suggestion)?,
+            Err(error) => serde_json::to_writer(&mut out, &error)?,
+        }
         out.write_all(b"\n")?;
         // Interactive use: answer now when no more input is waiting.
         if input.fill_buf().map(<[u8]>::is_empty).unwrap_or(true) {
@@ -158,8 +162,11 @@ pub fn classify_stream(
     Ok(())
 }
 
-fn answer(model: &Classifier, line: &[u8]) -> serde_json::Value {
-    let error = |code: &str, message: &str| serde_json::json!({"error": {"code": code, "message": message}});
+/// The suggestion for one line (its fields in their documented order), or the error on that line.
+fn answer(model: &Classifier, line: &[u8]) -> Result<Suggestion, serde_json::Value> {
+    let error = |code: &str, message: &str| {
+        Err(serde_json::json!({"error": {"code": code, "message": message}}))
+    };
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let Ok(line) = std::str::from_utf8(line) else {
@@ -182,7 +189,7 @@ fn answer(model: &Classifier, line: &[u8]) -> serde_json::Value {
         return error("invalid_text", "text 应为字符串");
     };
     match model.suggest(text) {
-        Ok(s) => serde_json::to_value(s).expect("a suggestion serializes"),
+        Ok(s) => Ok(s),
         Err(e @ ClassifyError::NoText) => error("no_text", &e.to_string()),
     }
 }

@@ -56,10 +56,10 @@ pub struct Suggestion {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_second: Option<String>,
     /// Probability of the first level, 0..1 (calibrated on held-out texts).
-    pub domain_confidence: f32,
+    pub domain_confidence: f64,
     pub purpose: Purpose,
     /// 0..1: a probability when purpose was learned, a rule score when it comes from cue words.
-    pub purpose_confidence: f32,
+    pub purpose_confidence: f64,
     pub purpose_source: PurposeSource,
     /// The next most likely first levels, best first.
     pub alternatives: Vec<Alternative>,
@@ -77,7 +77,7 @@ pub enum PurposeSource {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Alternative {
     pub domain: String,
-    pub confidence: f32,
+    pub confidence: f64,
 }
 
 /// Why a text got no suggestion.
@@ -210,8 +210,8 @@ impl Classifier {
 }
 
 /// Confidences to 4 places: more would only suggest precision the model does not have.
-fn round(p: f32) -> f32 {
-    (p * 10_000.0).round() / 10_000.0
+fn round(p: f32) -> f64 {
+    (f64::from(p) * 10_000.0).round() / 10_000.0
 }
 
 fn argmax(v: &[f32]) -> usize {
