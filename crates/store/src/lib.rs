@@ -11,6 +11,7 @@ mod ledger;
 pub mod log;
 mod projection;
 pub mod query;
+pub mod search_feed;
 pub mod tokens;
 mod verify;
 
