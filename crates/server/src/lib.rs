@@ -10,6 +10,7 @@ mod health;
 mod interchange;
 mod matters;
 mod org;
+mod search;
 
 use std::future::Future;
 
@@ -28,6 +29,8 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub ledger: Ledger,
+    /// Full-text search; `None` answers 503 on its route.
+    pub search: Option<std::sync::Arc<xinfang_search::SearchIndex>>,
 }
 
 #[derive(OpenApi)]
@@ -53,6 +56,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::domains))
         .routes(routes!(matters::list, matters::register))
         .routes(routes!(matters::detail))
+        .routes(routes!(search::search))
         .routes(routes!(matters::act))
         .routes(routes!(matters::attachment))
         .routes(with_body_limit(

@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod demo;
 mod interchange;
+mod search;
 
 use std::path::PathBuf;
 
@@ -75,6 +76,15 @@ enum Cmd {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", env = "XINFANG_ADDR")]
         addr: std::net::SocketAddr,
+        /// The full-text index's folder (default: search in the data folder); one per server process.
+        #[arg(long)]
+        search_dir: Option<PathBuf>,
+    },
+    /// Rebuild the full-text index from the database, printing how many matters and how long.
+    Reindex {
+        /// The full-text index's folder (default: search in the data folder).
+        #[arg(long)]
+        search_dir: Option<PathBuf>,
     },
     /// Recompute the hash chain and the projections and name the first event where either breaks.
     Verify {
@@ -178,7 +188,17 @@ async fn run(command: Cmd, settings: Settings) -> anyhow::Result<()> {
             let until = until.unwrap_or_else(|| china_date(Utc::now()));
             demo::run(&settings, matters, seed, until).await
         }
-        Cmd::Serve { addr } => serve(&settings, addr).await,
+        Cmd::Serve { addr, search_dir } => {
+            let mut settings = settings;
+            settings.search_dir = search_dir.or(settings.search_dir);
+            serve(&settings, addr).await
+        }
+        Cmd::Reindex { search_dir } => {
+            let mut settings = settings;
+            settings.search_dir = search_dir.or(settings.search_dir);
+            let ledger = open_ledger(&settings).await?;
+            search::reindex(&settings, &ledger).await
+        }
         Cmd::Verify { json } => verify(&settings, json).await,
         Cmd::Rebuild => {
             let store = settings.open_store().await?;
@@ -221,6 +241,7 @@ async fn init(settings: &Settings) -> anyhow::Result<()> {
 
 async fn serve(settings: &Settings, addr: std::net::SocketAddr) -> anyhow::Result<()> {
     let ledger = open_ledger(settings).await?;
+    let search = search::open(settings, &ledger).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("无法监听 {addr}"))?;
@@ -238,7 +259,15 @@ async fn serve(settings: &Settings, addr: std::net::SocketAddr) -> anyhow::Resul
             _ = term.recv() => {}
         }
     };
-    xinfang_server::serve(listener, xinfang_server::AppState { ledger }, shutdown).await?;
+    xinfang_server::serve(
+        listener,
+        xinfang_server::AppState {
+            ledger,
+            search: Some(search),
+        },
+        shutdown,
+    )
+    .await?;
     println!("xinfang 已停止");
     Ok(())
 }

@@ -4,6 +4,7 @@ mod authz;
 mod confidentiality;
 mod interchange;
 mod matters;
+mod search;
 mod shared_database;
 
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ struct TestApp {
     client: reqwest::Client,
     ledger: Ledger,
     _dir: Option<tempfile::TempDir>,
+    search: Option<std::sync::Arc<xinfang_search::SearchIndex>>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -89,6 +91,14 @@ async fn spawn_seeded(store: Store) -> TestApp {
 
 /// A server process over a database that is already set up.
 async fn spawn_server(ledger: Ledger) -> TestApp {
+    spawn_server_with(ledger, None).await
+}
+
+/// A server process with full-text search over an index of its own.
+async fn spawn_server_with(
+    ledger: Ledger,
+    search: Option<std::sync::Arc<xinfang_search::SearchIndex>>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -96,6 +106,7 @@ async fn spawn_server(ledger: Ledger) -> TestApp {
         listener,
         AppState {
             ledger: ledger.clone(),
+            search: search.clone(),
         },
         async {
             let _ = rx.await;
@@ -106,6 +117,7 @@ async fn spawn_server(ledger: Ledger) -> TestApp {
         client: reqwest::Client::new(),
         ledger,
         _dir: None,
+        search,
         _shutdown: tx,
     }
 }
