@@ -168,7 +168,7 @@ fn redacted(
     let mut len = 0;
     let mut ranges = Vec::new();
     let mut at = 0;
-    let mut push = |from: usize, to: usize, out: &mut String, len: &mut usize| {
+    let push = |from: usize, to: usize, out: &mut String, len: &mut usize| {
         let part: String = chars[from.min(chars.len())..to.min(chars.len())]
             .iter()
             .collect();
