@@ -12,6 +12,7 @@ mod hotspots;
 mod interchange;
 mod matters;
 mod org;
+mod search;
 mod similar;
 
 use std::future::Future;
@@ -33,14 +34,24 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Near-duplicate and repeat lookup over every registered contact, following the log.
     pub similar: std::sync::Arc<similar::SimilarIndex>,
+    /// Full-text search; `None` answers 503 on its route.
+    pub search: Option<std::sync::Arc<xinfang_search::SearchIndex>>,
 }
 
 impl AppState {
+    /// What a server needs besides the ledger starts empty: the lookup of contacts reads the log when
+    /// served; full-text search is off until [`AppState::with_search`].
     pub fn new(ledger: Ledger) -> Self {
         AppState {
             ledger,
             similar: Default::default(),
+            search: None,
         }
+    }
+
+    pub fn with_search(mut self, search: std::sync::Arc<xinfang_search::SearchIndex>) -> Self {
+        self.search = Some(search);
+        self
     }
 }
 
@@ -67,6 +78,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::domains))
         .routes(routes!(matters::list, matters::register))
         .routes(routes!(matters::detail))
+        .routes(routes!(search::search))
         .routes(routes!(matters::act))
         .routes(routes!(similar::similar))
         .routes(routes!(matters::attachment))

@@ -13,6 +13,7 @@ mod ledger;
 pub mod log;
 mod projection;
 pub mod query;
+pub mod search_feed;
 pub mod tokens;
 pub mod training;
 mod verify;

@@ -869,3 +869,62 @@ async fn lists_keep_to_scope_for_wide_and_narrow_units(db: Db) {
     assert_eq!(count(DISTRICT_LABOUR, None).await, (0, 0, true));
     assert_eq!(count(CITY_HOUSING, None).await, (0, 0, true));
 }
+
+on_both_engines!(search_feed_follows_changes_with_contacts);
+
+/// The full-text index reads what changed since a point of the log, with every contact's text.
+async fn search_feed_follows_changes_with_contacts(db: Db) {
+    use xinfang_store::search_feed::FeedCursor;
+    let ledger = ledger_with_org(&db.store).await;
+    register(&ledger, "XF-7", "C-7", t0()).await;
+    register(&ledger, "XF-8", "C-8", t0()).await;
+    let start = FeedCursor::default();
+    let all = db.store.matters_changed_after(&start, 10).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["XF-7", "XF-8"]);
+    assert_eq!(all[0].contacts.len(), 1);
+    assert!(!all[0].holder_paths.is_empty());
+    // Paging by cursor gives the same walk.
+    let first = db.store.matters_changed_after(&start, 1).await.unwrap();
+    let cursor = FeedCursor {
+        changed_seq: first[0].changed_seq,
+        id: Some(first[0].id.clone()),
+    };
+    let second = db.store.matters_changed_after(&cursor, 1).await.unwrap();
+    assert_eq!(second[0].id, "XF-8");
+    // A linked contact moves the matter past the cursor, and its text comes with it.
+    let head = db.store.head_seq().await.unwrap();
+    let later = t0() + Duration::days(3);
+    run(
+        &ledger,
+        staff(DISTRICT_BUREAU, Role::Registrar),
+        later,
+        Command::Register {
+            filing: Filing::Existing {
+                matter: mid("XF-7"),
+                relation: ContactRelation::Repeat,
+            },
+            contact: Box::new(fixtures::draft("C-7b", later)),
+        },
+    )
+    .await;
+    let since = FeedCursor {
+        changed_seq: head,
+        id: None,
+    };
+    let changed = db.store.matters_changed_after(&since, 10).await.unwrap();
+    let changed_ids: Vec<(&str, i64)> = changed
+        .iter()
+        .map(|d| (d.id.as_str(), d.changed_seq))
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed_ids:?} after {head}");
+    assert_eq!(changed[0].contacts.len(), 2);
+    assert!(db.store.head_seq().await.unwrap() > head);
+    let docs = db
+        .store
+        .matter_docs(&["XF-8".into(), "nope".into(), "XF-7".into()])
+        .await
+        .unwrap();
+    let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["XF-8", "XF-7"]);
+}

@@ -46,6 +46,11 @@ pub struct Settings {
     pub calendar_region: Option<String>,
     /// A classifier model file (`xinfang train`) replacing the built-in one.
     pub classify_model: Option<PathBuf>,
+    /// The full-text index's folder (default: `search` in the data folder). Each server process needs
+    /// its own: with PostgreSQL and several processes, give each a different one.
+    pub search_dir: Option<PathBuf>,
+    /// Extra words for Chinese segmentation, one per line (default: `userdict.txt` in the search folder).
+    pub search_userdict: Option<PathBuf>,
     pub rules: Rules,
 }
 
@@ -58,18 +63,22 @@ impl Default for Settings {
             calendar_file: None,
             calendar_region: None,
             classify_model: None,
+            search_dir: None,
+            search_userdict: None,
             rules: Rules::default(),
         }
     }
 }
 
-const SETTING_KEYS: [&str; 7] = [
+const SETTING_KEYS: [&str; 9] = [
     "data",
     "database_url",
     "sqlite_synchronous",
     "calendar_file",
     "calendar_region",
     "classify_model",
+    "search_dir",
+    "search_userdict",
     "rules",
 ];
 
@@ -154,6 +163,20 @@ impl Settings {
         })
     }
 
+    /// The full-text index's folder.
+    pub fn search_dir(&self) -> PathBuf {
+        self.search_dir
+            .clone()
+            .unwrap_or_else(|| self.data.join("search"))
+    }
+
+    /// The user dictionary for segmentation (it need not exist).
+    pub fn search_userdict(&self) -> PathBuf {
+        self.search_userdict
+            .clone()
+            .unwrap_or_else(|| self.search_dir().join("userdict.txt"))
+    }
+
     /// Where the data lives, for messages (never the URL, which may carry a password).
     pub fn describe_target(&self) -> String {
         match &self.database_url {
@@ -173,7 +196,9 @@ pub fn default_config_file() -> String {
          sqlite_synchronous = \"full\"\n\
          # calendar_file = \"holidays.toml\"   # 替换内置的全国节假日与调休数据\n\
          # calendar_region = \"330000\"        # 适用该地区的地方性假日\n\
-         # classify_model = \"classify.xfc\"   # 替换内置的内容分类模型（xinfang train 生成）\n\n\
+         # classify_model = \"classify.xfc\"   # 替换内置的内容分类模型（xinfang train 生成）\n\
+         # search_dir = \"/var/lib/xinfang/search\"   # 全文索引目录（默认为数据目录下的 search；多个进程共用 PostgreSQL 时各用各的）\n\
+         # search_userdict = \"userdict.txt\"         # 分词用户词典，每行一个词（默认为全文索引目录下的 userdict.txt）\n\n\
          # 各项期限与规则（默认值依据《信访工作条例》）。count = \"working\" 表示按工作日计算。\n",
     );
     out.push_str("[rules]\n");

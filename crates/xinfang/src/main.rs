@@ -6,6 +6,7 @@ mod classify;
 mod config;
 mod demo;
 mod interchange;
+mod search;
 
 use std::path::PathBuf;
 
@@ -80,6 +81,15 @@ enum Cmd {
         /// model built in).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// The full-text index's folder (default: search in the data folder); one per server process.
+        #[arg(long)]
+        search_dir: Option<PathBuf>,
+    },
+    /// Rebuild the full-text index from the database, printing how many matters and how long.
+    Reindex {
+        /// The full-text index's folder (default: search in the data folder).
+        #[arg(long)]
+        search_dir: Option<PathBuf>,
     },
     /// Recompute the hash chain and the projections and name the first event where either breaks.
     Verify {
@@ -207,12 +217,24 @@ async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::R
             let until = until.unwrap_or_else(|| china_date(Utc::now()));
             demo::run(&settings, matters, seed, until).await
         }
-        Cmd::Serve { addr, model } => {
+        Cmd::Serve {
+            addr,
+            model,
+            search_dir,
+        } => {
             if model.is_some() || settings.classify_model.is_some() {
                 let model = classify::load_model(model.as_deref(), &settings)?;
                 let _ = xinfang_server::classify::use_model(model);
             }
+            let mut settings = settings;
+            settings.search_dir = search_dir.or(settings.search_dir);
             serve(&settings, addr).await
+        }
+        Cmd::Reindex { search_dir } => {
+            let mut settings = settings;
+            settings.search_dir = search_dir.or(settings.search_dir);
+            let ledger = open_ledger(&settings).await?;
+            search::reindex(&settings, &ledger).await
         }
         Cmd::Verify { json } => verify(&settings, json).await,
         Cmd::Rebuild => {
@@ -260,6 +282,7 @@ async fn init(settings: &Settings) -> anyhow::Result<()> {
 
 async fn serve(settings: &Settings, addr: std::net::SocketAddr) -> anyhow::Result<()> {
     let ledger = open_ledger(settings).await?;
+    let search = search::open(settings, &ledger).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("无法监听 {addr}"))?;
@@ -277,7 +300,12 @@ async fn serve(settings: &Settings, addr: std::net::SocketAddr) -> anyhow::Resul
             _ = term.recv() => {}
         }
     };
-    xinfang_server::serve(listener, xinfang_server::AppState::new(ledger), shutdown).await?;
+    xinfang_server::serve(
+        listener,
+        xinfang_server::AppState::new(ledger).with_search(search),
+        shutdown,
+    )
+    .await?;
     println!("xinfang 已停止");
     Ok(())
 }

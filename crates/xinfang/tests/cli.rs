@@ -560,3 +560,42 @@ fn train_from_staff_choices_on_postgres() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(train_from_staff_choices(Target::postgres()));
 }
+
+#[test]
+fn reindex_rebuilds_the_search_index_and_says_how_many_and_how_long() {
+    let target = Target::sqlite();
+    let (ok, out) = run(
+        &target,
+        &["demo", "--matters", "30", "--until", "2025-06-30"],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run(&target, &["reindex"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("已重建全文索引：30 件信访事项"), "{out}");
+    assert!(out.contains(" 秒"), "{out}");
+    let Target::Sqlite(dir) = &target else {
+        unreachable!()
+    };
+    assert!(
+        dir.path()
+            .join("search")
+            .join("index")
+            .join("meta.json")
+            .exists()
+    );
+    // Another folder, given on the command line; a damaged user dictionary path is an error, not a panic.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let folder = elsewhere.path().join("idx");
+    let (ok, out) = run(
+        &target,
+        &["reindex", "--search-dir", &folder.display().to_string()],
+    );
+    assert!(ok, "{out}");
+    assert!(folder.join("index").exists());
+    std::fs::create_dir_all(folder.join("userdict.txt")).unwrap();
+    let (ok, out) = run(
+        &target,
+        &["reindex", "--search-dir", &folder.display().to_string()],
+    );
+    assert!(!ok && out.contains("用户词典"), "{out}");
+}

@@ -6,6 +6,7 @@ mod confidentiality;
 mod hotspots;
 mod interchange;
 mod matters;
+mod search;
 mod shared_database;
 mod similar;
 
@@ -25,6 +26,7 @@ struct TestApp {
     client: reqwest::Client,
     ledger: Ledger,
     _dir: Option<tempfile::TempDir>,
+    search: Option<std::sync::Arc<xinfang_search::SearchIndex>>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -92,12 +94,23 @@ async fn spawn_seeded(store: Store) -> TestApp {
 
 /// A server process over a database that is already set up.
 async fn spawn_server(ledger: Ledger) -> TestApp {
+    spawn_server_with(ledger, None).await
+}
+
+/// A server process with full-text search over an index of its own.
+async fn spawn_server_with(
+    ledger: Ledger,
+    search: Option<std::sync::Arc<xinfang_search::SearchIndex>>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(xinfang_server::serve(
         listener,
-        AppState::new(ledger.clone()),
+        match &search {
+            Some(search) => AppState::new(ledger.clone()).with_search(search.clone()),
+            None => AppState::new(ledger.clone()),
+        },
         async {
             let _ = rx.await;
         },
@@ -107,6 +120,7 @@ async fn spawn_server(ledger: Ledger) -> TestApp {
         client: reqwest::Client::new(),
         ledger,
         _dir: None,
+        search,
         _shutdown: tx,
     }
 }
