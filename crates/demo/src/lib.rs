@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xinfang_domain::catalog::{
@@ -159,11 +159,16 @@ struct Plan {
 /// A future action: when, a tie-breaker keeping insertion order, which matter, what.
 type Scheduled = (DateTime<Utc>, u64, usize, Action);
 
-/// A planted cluster: many matters about one problem in one place within a few weeks.
+/// A planted cluster (热点): several matters about one problem in one place within a few weeks, each
+/// written afresh (other petitioners, other wording and lengths), some of them collective visits.
 struct Cluster {
     topic: Topic,
-    start: NaiveDate,
-    days: u32,
+    /// Chance that a member comes as a collective visit.
+    collective: f64,
+    /// Chance that a member was also taken to Beijing (进京).
+    national: f64,
+    /// The matters planted so far: the demo's own bookkeeping, never written to the product data.
+    members: Vec<MatterId>,
 }
 
 /// The year of petitions, produced in time order, a batch at a time.
@@ -178,6 +183,8 @@ pub struct Simulation {
     tie: u64,
     plans: Vec<Plan>,
     clusters: Vec<Cluster>,
+    /// For each registration, the planted cluster it belongs to.
+    planted_at: Vec<Option<u32>>,
     contact_seq: u64,
     end: DateTime<Utc>,
     setup_done: bool,
@@ -234,6 +241,73 @@ fn day_weight(day: NaiveDate) -> f64 {
     month * weekday
 }
 
+/// Domains of planted problems: the kinds that bring many people about one thing (an estate's lift or
+/// property certificates, a factory's unpaid wages, a fund that stopped paying, a land requisition, a
+/// polluting plant, a school's fees, a village's contract land).
+const CLUSTER_DOMAINS: [&str; 7] = [
+    "城乡建设",
+    "劳动和社会保障",
+    "集资融资",
+    "自然资源",
+    "生态环境",
+    "教育",
+    "农业农村",
+];
+
+/// Choose the planted clusters and which registrations belong to them: about one cluster per 150
+/// matters (4 to 200), each of 5 to 40 matters spread over 5 to 30 days, taking registrations that fall
+/// in its days (other registrations of those days stay background).
+fn plant_clusters(
+    rng: &mut ChaCha8Rng,
+    city: &City,
+    registrations: &[DateTime<Utc>],
+    first: NaiveDate,
+) -> (Vec<Cluster>, Vec<Option<u32>>) {
+    let mut planted_at = vec![None; registrations.len()];
+    let mut clusters = Vec::new();
+    let count = (registrations.len() / 150).clamp(4, 200);
+    for _ in 0..count {
+        let domain = *CLUSTER_DOMAINS.choose(rng).expect("non-empty");
+        let topic = texts::topic(rng, city, domain);
+        let start = at(first + Days::new(rng.random_range(0..340)), 0);
+        let end = start + chrono::Duration::days(rng.random_range(5..=30));
+        let lo = registrations.partition_point(|r| *r < start);
+        let hi = registrations.partition_point(|r| *r < end);
+        let mut free: Vec<usize> = (lo..hi).filter(|i| planted_at[*i].is_none()).collect();
+        let wanted = if rng.random_bool(0.25) {
+            rng.random_range(15..=40)
+        } else {
+            rng.random_range(5..=14)
+        };
+        // A cluster takes at most half of its days' registrations: the background goes on around it.
+        let size = wanted.min(free.len() / 2);
+        if size < 5 {
+            continue;
+        }
+        let (chosen, _) = free.partial_shuffle(rng, size);
+        let id = u32::try_from(clusters.len()).expect("few clusters");
+        for i in chosen.iter() {
+            planted_at[*i] = Some(id);
+        }
+        clusters.push(Cluster {
+            topic,
+            collective: *[0.0, 0.0, 0.15, 0.4].choose(rng).expect("non-empty"),
+            national: *[0.0, 0.0, 0.05, 0.2].choose(rng).expect("non-empty"),
+            members: Vec::new(),
+        });
+    }
+    (clusters, planted_at)
+}
+
+/// The planted clusters of the demo made from `seed`, `matters` and `until`, as `xinfang demo` makes
+/// it: the ground truth for evaluating hot spots, recomputed by running the simulation again (nothing
+/// in the product data says which matters were planted together).
+pub fn planted_clusters(seed: u64, matters: u32, until: NaiveDate) -> Vec<Vec<MatterId>> {
+    let mut sim = Simulation::new(seed, matters, until);
+    while !sim.next_batch(50_000).is_empty() {}
+    sim.planted()
+}
+
 impl Simulation {
     pub fn new(seed: u64, matters: u32, until: NaiveDate) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -265,24 +339,7 @@ impl Simulation {
             registrations.extend(minutes.into_iter().map(|m| at(days[*i], m)));
         }
         let tree = domain_tree();
-        let clusters = (0..(matters / 2000).clamp(2, 12))
-            .map(|_| {
-                let domain = *[
-                    "城乡建设",
-                    "劳动和社会保障",
-                    "集资融资",
-                    "自然资源",
-                    "生态环境",
-                ]
-                .choose(&mut rng)
-                .expect("non-empty");
-                Cluster {
-                    topic: texts::topic(&mut rng, &city, domain),
-                    start: first + Days::new(rng.random_range(0..330)),
-                    days: rng.random_range(10..40),
-                }
-            })
-            .collect();
+        let (clusters, planted_at) = plant_clusters(&mut rng, &city, &registrations, first);
         Self {
             rng,
             city,
@@ -294,10 +351,21 @@ impl Simulation {
             tie: 0,
             plans: Vec::with_capacity(matters as usize),
             clusters,
+            planted_at,
             contact_seq: 0,
             end: at(until + Days::new(1), 0),
             setup_done: false,
         }
+    }
+
+    /// The matters planted together so far, one list per cluster (in registration order). The demo's
+    /// own bookkeeping: use it to evaluate hot spots, never as a feature.
+    pub fn planted(&self) -> Vec<Vec<MatterId>> {
+        self.clusters
+            .iter()
+            .filter(|c| !c.members.is_empty())
+            .map(|c| c.members.clone())
+            .collect()
     }
 
     /// The city's petition bureau, where the demo's administrator works.
@@ -374,8 +442,9 @@ impl Simulation {
             let next_action = self.queue.peek().map(|Reverse((t, ..))| *t);
             let step = match (next_reg, next_action) {
                 (Some(r), a) if a.is_none_or(|a| r <= a) => {
+                    let planted = self.planted_at[self.next_registration];
                     self.next_registration += 1;
-                    self.register_new(r)
+                    self.register_new(r, planted.map(|c| c as usize))
                 }
                 (_, Some(a)) if a < self.end => {
                     let Reverse((_, _, idx, action)) = self.queue.pop().expect("peeked");
@@ -529,34 +598,38 @@ impl Simulation {
         }
     }
 
-    fn register_new(&mut self, received: DateTime<Utc>) -> Option<Step> {
+    fn register_new(&mut self, received: DateTime<Utc>, cluster: Option<usize>) -> Option<Step> {
         let idx = self.plans.len();
         let day = (received + chrono::Duration::hours(8)).date_naive();
-        let in_cluster = self
-            .clusters
-            .iter()
-            .position(|c| day >= c.start && day < c.start + Days::new(u64::from(c.days)));
-        let topic = match in_cluster {
-            Some(c) if self.rng.random_bool(0.35) => self.clusters[c].topic.clone(),
-            _ => {
+        let topic = match cluster {
+            Some(c) => self.clusters[c].topic.clone(),
+            None => {
                 let domain = *pick_weighted(&mut self.rng, &DOMAIN_WEIGHTS);
                 texts::topic(&mut self.rng, &self.city, domain)
             }
         };
         let district = topic.district;
-        let channel = *pick_weighted(
-            &mut self.rng,
-            &[
-                (Channel::Online, 42),
-                (Channel::Letter, 14),
-                (Channel::Visit, 22),
-                (Channel::Phone, 9),
-                (Channel::Hotline, 8),
-                (Channel::Mailbox, 4),
-                (Channel::Fax, 1),
-            ],
-        );
-        let collective = channel == Channel::Visit && self.rng.random_bool(0.05);
+        let crowd = cluster.is_some_and(|c| {
+            let chance = self.clusters[c].collective;
+            self.rng.random_bool(chance)
+        });
+        let channel = if crowd {
+            Channel::Visit
+        } else {
+            *pick_weighted(
+                &mut self.rng,
+                &[
+                    (Channel::Online, 42),
+                    (Channel::Letter, 14),
+                    (Channel::Visit, 22),
+                    (Channel::Phone, 9),
+                    (Channel::Hotline, 8),
+                    (Channel::Mailbox, 4),
+                    (Channel::Fax, 1),
+                ],
+            )
+        };
+        let collective = crowd || (channel == Channel::Visit && self.rng.random_bool(0.05));
         let (person_count, named) = if collective {
             (self.rng.random_range(5..40), self.rng.random_range(1..=5))
         } else {
@@ -620,7 +693,11 @@ impl Simulation {
         let province_level = self.unit(&bureau).level == city::Level::Province;
         draft.flags.provincial = province_level;
         draft.flags.skip_level = province_level || self.rng.random_bool(0.03);
-        draft.flags.national = self.rng.random_bool(0.01);
+        let national = cluster.map_or(0.01, |c| self.clusters[c].national);
+        draft.flags.national = self.rng.random_bool(national);
+        if let Some(c) = cluster {
+            self.clusters[c].members.push(id.clone());
+        }
         draft.flags.joint = channel == Channel::Letter && named > 1;
 
         // The rest of this matter's life.

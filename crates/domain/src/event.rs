@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{DomainPath, EvaluationTarget, LegalRoute, Outcome, Purpose, Rating};
-use crate::ids::{MatterId, OrderId, RegionCode, UnitId, UserId};
+use crate::ids::{ContactId, MatterId, OrderId, RegionCode, UnitId, UserId};
+use crate::links::LinkDecision;
 use crate::org::{Region, Unit, User};
 use crate::petition::Contact;
 use crate::workflow::{ReviewDecision, ReviewStage, Role};
@@ -171,6 +172,12 @@ pub enum EventBody {
         matter: MatterId,
         unit: UnitId,
     },
+    /// Staff confirmed or rejected a proposed link of a contact to an earlier matter.
+    LinkReviewed {
+        matter: MatterId,
+        contact: ContactId,
+        decision: LinkDecision,
+    },
 }
 
 /// The aggregate an event belongs to: the organisation, or one matter.
@@ -210,6 +217,7 @@ impl EventBody {
             EventBody::Reminded { .. } => "reminded",
             EventBody::LeaderAssigned { .. } => "leader_assigned",
             EventBody::CoHandlerAdded { .. } => "co_handler_added",
+            EventBody::LinkReviewed { .. } => "link_reviewed",
         }
     }
 
@@ -243,6 +251,13 @@ impl EventBody {
             EventBody::Reminded { .. } => "催办",
             EventBody::LeaderAssigned { .. } => "领导包案",
             EventBody::CoHandlerAdded { .. } => "增加协办单位",
+            EventBody::LinkReviewed { decision, .. } => {
+                if decision.confirmed {
+                    "确认关联"
+                } else {
+                    "否定关联"
+                }
+            }
         }
     }
 
@@ -274,7 +289,8 @@ impl EventBody {
             | EventBody::SupervisionClosed { matter, .. }
             | EventBody::Reminded { matter, .. }
             | EventBody::LeaderAssigned { matter, .. }
-            | EventBody::CoHandlerAdded { matter, .. } => Stream::Matter(matter),
+            | EventBody::CoHandlerAdded { matter, .. }
+            | EventBody::LinkReviewed { matter, .. } => Stream::Matter(matter),
         }
     }
 

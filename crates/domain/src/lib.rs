@@ -10,6 +10,7 @@ pub mod error;
 pub mod event;
 pub mod fixtures;
 pub mod ids;
+pub mod links;
 pub mod org;
 pub mod petition;
 pub mod rules;

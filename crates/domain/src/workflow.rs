@@ -12,6 +12,7 @@ use crate::catalog::{Channel, DomainPath, EvaluationTarget, LegalRoute, Outcome,
 use crate::error::WorkflowError;
 use crate::event::{Actor, EventBody};
 use crate::ids::{ContactId, MatterId, OrderId, RegionCode, UnitId, UserId};
+use crate::links::LinkDecision;
 use crate::org::Org;
 use crate::petition::{Contact, ContactDraft, ContactRelation, Flags};
 use crate::rules::Rules;
@@ -447,6 +448,17 @@ pub enum Command {
         matter: MatterId,
         unit: UnitId,
     },
+    /// Staff's decision on a proposed link of one of this matter's contacts to an earlier matter
+    /// (重复信访 / 一信多投): confirmed when the contact was registered to it, rejected when it is another
+    /// problem.
+    ReviewLink {
+        /// Filled in from the path by the API.
+        #[cfg_attr(feature = "openapi", schema(required = false))]
+        matter: MatterId,
+        contact: ContactId,
+        #[serde(flatten)]
+        decision: LinkDecision,
+    },
 }
 
 impl Command {
@@ -471,7 +483,8 @@ impl Command {
             | Command::CloseSupervision { matter, .. }
             | Command::Remind { matter, .. }
             | Command::AssignLeader { matter, .. }
-            | Command::AddCoHandler { matter, .. } => matter,
+            | Command::AddCoHandler { matter, .. }
+            | Command::ReviewLink { matter, .. } => matter,
         }
     }
 
@@ -502,6 +515,13 @@ impl Command {
             Command::Remind { .. } => "催办",
             Command::AssignLeader { .. } => "领导包案",
             Command::AddCoHandler { .. } => "增加协办单位",
+            Command::ReviewLink { decision, .. } => {
+                if decision.confirmed {
+                    "确认关联"
+                } else {
+                    "否定关联"
+                }
+            }
         }
     }
 }
@@ -688,6 +708,17 @@ pub struct Matter {
     pub reminders: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<LeaderOwnership>,
+    /// Staff decisions on proposed links of this matter's contacts, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_reviews: Vec<LinkReview>,
+}
+
+/// One staff decision on a proposed link (see [`crate::links`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkReview {
+    pub contact: ContactId,
+    pub candidate: MatterId,
+    pub confirmed: bool,
 }
 
 /// The flags a matter can be filtered on, as codes: those of its contacts (any contact carrying one) and
@@ -796,6 +827,7 @@ impl Matter {
             supervision: Vec::new(),
             reminders: 0,
             leader: None,
+            link_reviews: Vec::new(),
         })
     }
 
@@ -1024,6 +1056,13 @@ impl Matter {
                     self.co_handlers.push(unit.clone());
                 }
             }
+            EventBody::LinkReviewed {
+                contact, decision, ..
+            } => self.link_reviews.push(LinkReview {
+                contact: contact.clone(),
+                candidate: decision.candidate.clone(),
+                confirmed: decision.confirmed,
+            }),
             EventBody::MatterOpened { .. }
             | EventBody::RegionDefined(_)
             | EventBody::UnitCreated(_)
@@ -1464,6 +1503,50 @@ pub fn decide(
             vec![EventBody::CoHandlerAdded {
                 matter: id,
                 unit: unit.clone(),
+            }]
+        }
+        Command::ReviewLink {
+            contact, decision, ..
+        } => {
+            ctx.require_any(&[Role::Registrar, Role::Dispatcher], action)?;
+            let Some(c) = m.contacts.iter().find(|c| &c.id == contact) else {
+                return Err(WorkflowError::Invalid {
+                    field: "contact",
+                    message: "该件次不属于本事项".into(),
+                });
+            };
+            if c.registered_by != ctx.principal.unit {
+                in_charge(m, ctx, action)?;
+            }
+            if decision.relation == ContactRelation::First {
+                return Err(WorkflowError::Invalid {
+                    field: "relation",
+                    message: "关联方式应为「重复信访」或「一信多投」".into(),
+                });
+            }
+            if m.link_reviews
+                .iter()
+                .any(|r| &r.contact == contact && r.candidate == decision.candidate)
+            {
+                return Err(WorkflowError::AlreadyDone("该关联提示已经处理过"));
+            }
+            let linked_here = decision.candidate == m.id;
+            if decision.confirmed && !(linked_here && c.relation == decision.relation) {
+                return Err(WorkflowError::Invalid {
+                    field: "confirmed",
+                    message: "该件次未按所提示的关联登记到该事项，不能确认关联".into(),
+                });
+            }
+            if !decision.confirmed && linked_here {
+                return Err(WorkflowError::Invalid {
+                    field: "candidate",
+                    message: "件次已登记在该事项中，不能否定这一关联".into(),
+                });
+            }
+            vec![EventBody::LinkReviewed {
+                matter: id,
+                contact: contact.clone(),
+                decision: decision.clone(),
             }]
         }
     };

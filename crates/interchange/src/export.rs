@@ -225,6 +225,13 @@ fn command_of(before: &Matter, body: &EventBody, at: DateTime<Utc>) -> Option<(C
             plan,
         },
         EventBody::CoHandlerAdded { unit, .. } => Command::AddCoHandler { matter, unit },
+        EventBody::LinkReviewed {
+            contact, decision, ..
+        } => Command::ReviewLink {
+            matter,
+            contact,
+            decision,
+        },
         EventBody::MatterOpened { .. }
         | EventBody::ContactRegistered { .. }
         | EventBody::RegionDefined(_)

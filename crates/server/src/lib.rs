@@ -8,9 +8,11 @@ pub mod classify;
 pub mod error;
 mod extract;
 mod health;
+mod hotspots;
 mod interchange;
 mod matters;
 mod org;
+mod similar;
 
 use std::future::Future;
 
@@ -29,6 +31,17 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub ledger: Ledger,
+    /// Near-duplicate and repeat lookup over every registered contact, following the log.
+    pub similar: std::sync::Arc<similar::SimilarIndex>,
+}
+
+impl AppState {
+    pub fn new(ledger: Ledger) -> Self {
+        AppState {
+            ledger,
+            similar: Default::default(),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -55,6 +68,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(matters::list, matters::register))
         .routes(routes!(matters::detail))
         .routes(routes!(matters::act))
+        .routes(routes!(similar::similar))
         .routes(routes!(matters::attachment))
         .routes(with_body_limit(
             routes!(matters::upload),
@@ -69,6 +83,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             interchange::IMPORT_BODY_LIMIT,
         ))
         .routes(routes!(interchange::export))
+        .routes(routes!(hotspots::list))
         .routes(routes!(classify::classify))
 }
 
@@ -159,11 +174,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let follower = tokio::spawn(state.similar.clone().follow(state.ledger.clone()));
     // The peer address feeds login throttling.
-    axum::serve(
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    follower.abort();
+    served
 }

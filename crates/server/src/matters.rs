@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use xinfang_domain::access::{self, IdentityView};
 use xinfang_domain::catalog::code as tag;
 use xinfang_domain::ids::{ContactId, MatterId};
+use xinfang_domain::links::LinkDecision;
 use xinfang_domain::org::Org;
 use xinfang_domain::petition::{Contact, ContactDraft, ContactRelation, Petitioner};
 use xinfang_domain::workflow::{Filing, china_date};
@@ -129,7 +130,12 @@ fn label_of<T: Serialize + for<'de> Deserialize<'de>>(
         .unwrap_or_default()
 }
 
-fn item_of(row: MatterListRow, principal: &Principal, org: &Org, today: NaiveDate) -> MatterItem {
+pub(crate) fn item_of(
+    row: MatterListRow,
+    principal: &Principal,
+    org: &Org,
+    today: NaiveDate,
+) -> MatterItem {
     let view = access::identity_view(principal, &row, org);
     let petitioner = row.petitioners.first().and_then(|name| match view {
         IdentityView::Full => Some(name.clone()),
@@ -590,7 +596,7 @@ pub async fn detail(
 }
 
 /// The list view of a full matter, so a detail shows the same fields as a list.
-fn list_row_of(m: &Matter) -> MatterListRow {
+pub(crate) fn list_row_of(m: &Matter) -> MatterListRow {
     MatterListRow {
         id: m.id.to_string(),
         status: m.status.as_str().to_owned(),
@@ -625,6 +631,11 @@ pub struct RegisterRequest {
     pub contact: serde_json::Value,
     /// Link to an existing matter instead of opening one: 重复信访 or 一信多投.
     pub link: Option<LinkRequest>,
+    /// The clerk's decisions on the links `POST /api/v1/similar` proposed: the one followed
+    /// (`confirmed`: the same matter and relation as `link`) and those rejected as another problem. Each
+    /// is recorded as an event with the registration, all or nothing.
+    #[serde(default)]
+    pub reviews: Vec<LinkDecision>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -716,10 +727,28 @@ pub async fn register(
         contact: Box::new(draft),
     };
     let matter = command.matter().clone();
+    let mut changes = vec![Change::Matter(command)];
+    for decision in request.reviews {
+        let org = auth.org.clone();
+        if visible_matter(&state, principal, &org, decision.candidate.as_str())
+            .await
+            .is_err()
+        {
+            return Err(ApiError::Invalid {
+                field: "reviews",
+                message: format!("提示关联的事项 {} 不存在", decision.candidate),
+            });
+        }
+        changes.push(Change::Matter(Command::ReviewLink {
+            matter: matter.clone(),
+            contact: contact_id.clone(),
+            decision,
+        }));
+    }
     let audit = auth.audit("register", matter.as_str(), contact_id.to_string());
     let events = state
         .ledger
-        .execute_audited(principal, Utc::now(), Change::Matter(command), audit)
+        .execute_group_audited(principal, Utc::now(), changes, audit)
         .await
         .map_err(conflict_on_duplicate)?;
     let body = Registered {

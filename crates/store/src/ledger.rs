@@ -84,8 +84,8 @@ struct Extras {
 
 /// A request waiting for the next group commit.
 struct Job {
-    /// None for a read to record.
-    change: Option<(Principal, DateTime<Utc>, Change)>,
+    /// Changes written all or nothing; none for a read to record.
+    changes: Vec<(Principal, DateTime<Utc>, Change)>,
     audit: AuditEntry,
     reply: tokio::sync::oneshot::Sender<Result<Vec<StoredEvent>, LedgerError>>,
 }
@@ -279,24 +279,41 @@ impl Ledger {
         change: Change,
         audit: AuditEntry,
     ) -> Result<Vec<StoredEvent>, LedgerError> {
-        self.submit(Some((principal.clone(), at, change)), audit)
+        self.submit(vec![(principal.clone(), at, change)], audit)
             .await
+    }
+
+    /// Like [`Ledger::execute_audited`] for several changes that stand or fall together (a contact
+    /// registered with staff's decisions on the links proposed for it): when the workflow refuses one,
+    /// none is written, and the error is that change's.
+    pub async fn execute_group_audited(
+        &self,
+        principal: &Principal,
+        at: DateTime<Utc>,
+        changes: Vec<Change>,
+        audit: AuditEntry,
+    ) -> Result<Vec<StoredEvent>, LedgerError> {
+        let group = changes
+            .into_iter()
+            .map(|change| (principal.clone(), at, change))
+            .collect();
+        self.submit(group, audit).await
     }
 
     /// Record in the audit trail something that is not a workflow change (a read of personal data, a
     /// token made), committed with the next group of writes; returns once it is on disk.
     pub async fn record(&self, audit: AuditEntry) -> Result<(), LedgerError> {
-        self.submit(None, audit).await.map(|_| ())
+        self.submit(Vec::new(), audit).await.map(|_| ())
     }
 
     async fn submit(
         &self,
-        change: Option<(Principal, DateTime<Utc>, Change)>,
+        changes: Vec<(Principal, DateTime<Utc>, Change)>,
         audit: AuditEntry,
     ) -> Result<Vec<StoredEvent>, LedgerError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.queue.lock().expect("not poisoned").push(Job {
-            change,
+            changes,
             audit,
             reply,
         });
@@ -329,8 +346,8 @@ impl Ledger {
         let mut replies = Vec::with_capacity(jobs.len());
         let mut audit = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let group = job.change.map(|change| {
-                groups.push(vec![change]);
+            let group = (!job.changes.is_empty()).then(|| {
+                groups.push(job.changes);
                 groups.len() - 1
             });
             audit.push((group, job.audit));

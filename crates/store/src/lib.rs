@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod audit;
 mod db;
+mod feed;
 pub mod files;
+pub mod hotspots;
 mod interchange;
 mod ledger;
 pub mod log;

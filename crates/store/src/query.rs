@@ -106,7 +106,7 @@ pub struct Total {
 }
 
 /// The range `[path, path with its last separator raised by one)`: every path that starts with `path`.
-fn path_range(path: &str) -> (String, String) {
+pub(crate) fn path_range(path: &str) -> (String, String) {
     let mut upper = path.trim_end_matches(UNIT_PATH_SEPARATOR).to_owned();
     upper.push(char::from_u32(UNIT_PATH_SEPARATOR as u32 + 1).expect("a valid char"));
     (path.to_owned(), upper)

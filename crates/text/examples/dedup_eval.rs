@@ -19,34 +19,9 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xinfang_text::dedup::DedupIndex;
-use xinfang_text::normalize;
 
-fn messages(dir: &str) -> Vec<String> {
-    let mut texts = Vec::new();
-    for (file, column) in [
-        ("messages_unlabelled.csv", "留言详情"),
-        ("messages_replies.csv", "留言详情"),
-        ("labelled_details.csv", "detail"),
-    ] {
-        let path = format!("{dir}/{file}");
-        let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let headers = reader.headers().expect("a header row").clone();
-        let at = headers
-            .iter()
-            .position(|h| h.trim() == column)
-            .unwrap_or_else(|| panic!("{path} has no column {column}"));
-        for row in reader.records().flatten() {
-            if let Some(text) = row.get(at) {
-                texts.push(text.trim().to_owned());
-            }
-        }
-    }
-    // The files share rows, and some messages were posted twice: keep one of each text, and only texts
-    // long enough to be letters.
-    let mut seen = std::collections::HashSet::new();
-    texts.retain(|t| normalize(t).chars().count() >= 60 && seen.insert(normalize(t)));
-    texts
-}
+mod shared;
+use shared::{messages, sentences};
 
 /// A JSON string literal.
 fn json(text: &str) -> String {
@@ -60,18 +35,6 @@ fn json(text: &str) -> String {
         }
     }
     out.push('"');
-    out
-}
-
-fn sentences(text: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    for c in text.chars() {
-        out.last_mut().expect("one at least").push(c);
-        if matches!(c, '。' | '！' | '？' | '；' | '\n') {
-            out.push(String::new());
-        }
-    }
-    out.retain(|s| !s.trim().is_empty());
     out
 }
 

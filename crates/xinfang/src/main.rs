@@ -277,7 +277,7 @@ async fn serve(settings: &Settings, addr: std::net::SocketAddr) -> anyhow::Resul
             _ = term.recv() => {}
         }
     };
-    xinfang_server::serve(listener, xinfang_server::AppState { ledger }, shutdown).await?;
+    xinfang_server::serve(listener, xinfang_server::AppState::new(ledger), shutdown).await?;
     println!("xinfang 已停止");
     Ok(())
 }

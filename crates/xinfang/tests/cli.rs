@@ -519,7 +519,7 @@ fn classify_answers_every_line_in_order() {
 async fn train_from_staff_choices(target: Target) {
     let (ok, out) = run(
         &target,
-        &["demo", "--matters", "400", "--until", "2026-10-31"],
+        &["demo", "--matters", "700", "--until", "2026-10-31"],
     );
     assert!(ok, "{out}");
     let dir = tempfile::tempdir().unwrap();

@@ -3,9 +3,11 @@
 mod authz;
 mod classify;
 mod confidentiality;
+mod hotspots;
 mod interchange;
 mod matters;
 mod shared_database;
+mod similar;
 
 use std::net::SocketAddr;
 
@@ -95,9 +97,7 @@ async fn spawn_server(ledger: Ledger) -> TestApp {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(xinfang_server::serve(
         listener,
-        AppState {
-            ledger: ledger.clone(),
-        },
+        AppState::new(ledger.clone()),
         async {
             let _ = rx.await;
         },
