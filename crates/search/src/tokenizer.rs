@@ -11,6 +11,9 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 /// Bigram terms start with this character, so that they never collide with a jieba word.
 pub const BIGRAM_MARK: char = '\u{2}';
 
+/// Terms at their character offsets in a query word.
+pub type Terms = Vec<(usize, String)>;
+
 /// Words longer than this (in bytes) are not indexed: a run of 1 MB of letters is not a word.
 const MAX_TOKEN_BYTES: usize = 64;
 
@@ -23,9 +26,6 @@ pub struct ZhTokenizer {
     tokens: Vec<Token>,
 }
 
-/// A term with the character offset it starts at.
-pub type PlacedTerm = (usize, String);
-
 impl ZhTokenizer {
     pub fn new(jieba: Arc<Jieba>) -> Self {
         Self {
@@ -36,7 +36,7 @@ impl ZhTokenizer {
 
     /// A query word as the index holds it: jieba's main segmentation (not the search mode's extra
     /// sub-words), as (character offset, term text); and the word's Han bigrams, likewise.
-    pub fn query_terms(&self, word: &str) -> (Vec<PlacedTerm>, Vec<PlacedTerm>) {
+    pub fn query_terms(&self, word: &str) -> (Terms, Terms) {
         let words = self
             .jieba
             .tokenize(word, TokenizeMode::Default, true)
