@@ -111,7 +111,7 @@ impl SimilarIndex {
     /// Read what was registered since the last call, by this process or any other. Cheap when nothing
     /// was: one read of the chain head.
     pub async fn catch_up(&self, ledger: &Ledger) -> Result<(), StoreError> {
-        let (head, _) = ledger.head().await?;
+        let head = ledger.store().head_seq().await?;
         if self.inner.read().await.seq >= head {
             return Ok(());
         }

@@ -65,10 +65,8 @@ impl Store {
     /// The sequence number at the end of the chain, without locking it: a cheap "has anything been
     /// written since?" check.
     pub async fn head_seq(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT seq FROM chain_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("seq")?)
+        let mut conn = self.pool.acquire().await?;
+        Ok(crate::log::read_head(&mut conn).await?.seq)
     }
 
     /// Up to `limit` matters whose row changed after `after`, in (changed_seq, id) order, with their
