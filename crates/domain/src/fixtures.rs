@@ -209,3 +209,59 @@ pub fn draft(id: &str, received_at: DateTime<Utc>) -> ContactDraft {
         flags: DeclaredFlags::default(),
     }
 }
+
+/// Matters built by running commands through the workflow, as the ledger would, without a store: for
+/// tests that need hand-built histories.
+pub struct History {
+    pub rules: crate::rules::Rules,
+    pub calendar: crate::calendar::Calendar,
+    pub org: Org,
+    pub matters: std::collections::BTreeMap<crate::ids::MatterId, crate::workflow::Matter>,
+}
+
+impl History {
+    pub fn new(rules: crate::rules::Rules) -> Self {
+        Self {
+            rules,
+            calendar: crate::calendar::Calendar::mainland(),
+            org: org(),
+            matters: Default::default(),
+        }
+    }
+
+    /// Decide `command` and fold its events; the refusal if it is refused.
+    pub fn run(
+        &mut self,
+        who: &Principal,
+        when: DateTime<Utc>,
+        command: crate::workflow::Command,
+    ) -> Result<Vec<crate::event::EventBody>, crate::error::WorkflowError> {
+        let ctx = crate::workflow::Ctx {
+            principal: who,
+            at: when,
+            org: &self.org,
+            rules: &self.rules,
+            calendar: &self.calendar,
+        };
+        let id = command.matter().clone();
+        let events = crate::workflow::decide(self.matters.get(&id), &command, &ctx)?;
+        for e in &events {
+            match self.matters.get_mut(&id) {
+                Some(m) => m.apply(e, when, &who.actor()),
+                None => {
+                    if let Some(m) = crate::workflow::Matter::open(e, when) {
+                        self.matters.insert(id.clone(), m);
+                    }
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// As [`History::run`], for steps that must succeed.
+    pub fn ok(&mut self, who: &Principal, when: DateTime<Utc>, command: crate::workflow::Command) {
+        if let Err(e) = self.run(who, when, command) {
+            panic!("refused: {e}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod error;
 pub mod event;
+pub mod figures;
 pub mod fixtures;
 pub mod ids;
 pub mod links;

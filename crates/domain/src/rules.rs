@@ -1,9 +1,12 @@
 //! Settings that differ between provinces (brief: "configurable"), with the defaults of the brief.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{DayCount, Period};
 use crate::catalog::DomainTree;
+use crate::figures::Metric;
 
 /// The legal periods of brief §5. Defaults follow the 信访工作条例 (2022) as commonly applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +92,31 @@ pub struct Rules {
     /// A collective visit elects at most this many representatives.
     pub max_representatives: u32,
     pub domains: DomainTree,
+    pub figures: FigureRules,
+}
+
+/// How the figures of brief §6 are counted where provinces differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FigureRules {
+    /// 一次性化解率: a repeat contact received within this many days after the answer means the matter was
+    /// not resolved the first time.
+    pub repeat_window_days: u32,
+    /// 按期答复率: also count, in the denominator, answers still pending and not yet due at the period's end
+    /// (the "按期办结率" variant some provinces use).
+    pub answers_count_not_yet_due: bool,
+    /// Weights of the composite score used to rank regions and units.
+    pub weights: BTreeMap<Metric, u32>,
+}
+
+impl Default for FigureRules {
+    fn default() -> Self {
+        Self {
+            repeat_window_days: 90,
+            answers_count_not_yet_due: false,
+            weights: Metric::default_weights(),
+        }
+    }
 }
 
 impl Default for Rules {
@@ -98,6 +126,7 @@ impl Default for Rules {
             collective_threshold: 5,
             max_representatives: 5,
             domains: DomainTree::default(),
+            figures: FigureRules::default(),
         }
     }
 }

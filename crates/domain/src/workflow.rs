@@ -543,6 +543,8 @@ pub struct ContactRef {
     pub received_at: DateTime<Utc>,
     pub registered_by: UnitId,
     pub person_count: u32,
+    /// The day (Beijing time) it was registered: when the system learnt of it.
+    pub registered_on: NaiveDate,
     #[serde(default)]
     pub flags: Flags,
     /// The names of the contact's petitioners: personal data, for lists that show who wrote and for
@@ -711,6 +713,63 @@ pub struct Matter {
     /// Staff decisions on proposed links of this matter's contacts, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub link_reviews: Vec<LinkReview>,
+    /// Every time-limited step the matter has owed, in the order they arose: the history the
+    /// timeliness figures (及时受理率, 按期答复率) are counted from.
+    #[serde(default)]
+    pub duties: Vec<Duty>,
+}
+
+/// Which time-limited step a [`Duty`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DutyKind {
+    /// 分流 by the bureau (转送, 交办, 直接受理, 不予受理, 导入法定途径).
+    Triage,
+    /// The competent unit's decision to accept or not (or to return the matter).
+    Acceptance,
+    /// The written opinion (处理意见书).
+    Answer,
+    /// The 复查 opinion.
+    Review,
+    /// The 复核 opinion.
+    ReReview,
+}
+
+/// A later change of a duty's deadline (an approved extension, a hearing), known from `on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueChange {
+    pub on: NaiveDate,
+    pub due: NaiveDate,
+}
+
+/// One step a unit owed by a deadline, and when it was done. A deadline changed more than once keeps
+/// its first and its last value: enough for every figure "as of" a day, which the store keeps the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duty {
+    pub kind: DutyKind,
+    /// The unit that owed it.
+    pub unit: UnitId,
+    pub opened_on: NaiveDate,
+    pub due: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<DueChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_on: Option<NaiveDate>,
+}
+
+impl Duty {
+    /// The deadline as it stood at the end of day `as_of`.
+    pub fn due_as_of(&self, as_of: NaiveDate) -> NaiveDate {
+        match self.changed {
+            Some(c) if c.on <= as_of => c.due,
+            _ => self.due,
+        }
+    }
+
+    /// When it was done, if it was by the end of day `as_of`.
+    pub fn done_as_of(&self, as_of: NaiveDate) -> Option<NaiveDate> {
+        self.done_on.filter(|d| *d <= as_of)
+    }
 }
 
 /// One staff decision on a proposed link (see [`crate::links`]).
@@ -828,7 +887,47 @@ impl Matter {
             reminders: 0,
             leader: None,
             link_reviews: Vec::new(),
+            duties: vec![Duty {
+                kind: DutyKind::Triage,
+                unit: bureau.clone(),
+                opened_on: *received_on,
+                due: *triage_due,
+                changed: None,
+                done_on: None,
+            }],
         })
+    }
+
+    fn open_duty(&mut self, kind: DutyKind, unit: UnitId, on: NaiveDate, due: NaiveDate) {
+        self.duties.push(Duty {
+            kind,
+            unit,
+            opened_on: on,
+            due,
+            changed: None,
+            done_on: None,
+        });
+    }
+
+    fn pending_duty(&mut self, kinds: &[DutyKind]) -> Option<&mut Duty> {
+        self.duties
+            .iter_mut()
+            .rev()
+            .find(|d| d.done_on.is_none() && kinds.contains(&d.kind))
+    }
+
+    fn close_duty(&mut self, kinds: &[DutyKind], on: NaiveDate) {
+        if let Some(d) = self.pending_duty(kinds) {
+            d.done_on = Some(on);
+        }
+    }
+
+    fn move_due(&mut self, kinds: &[DutyKind], on: NaiveDate, due: NaiveDate) {
+        if let Some(d) = self.pending_duty(kinds)
+            && d.due_as_of(on) != due
+        {
+            d.changed = Some(DueChange { on, due });
+        }
     }
 
     /// Fold one event of this matter into its state. `actor` is the event's actor.
@@ -843,6 +942,7 @@ impl Matter {
                 received_at: contact.draft.received_at,
                 registered_by: contact.registered_by.clone(),
                 person_count: contact.draft.person_count,
+                registered_on: china_date(contact.registered_at),
                 flags: contact.flags.clone(),
                 petitioner_names: contact
                     .draft
@@ -861,6 +961,8 @@ impl Matter {
             } => {
                 self.status = Status::AwaitingAcceptance;
                 self.triaged_on = Some(on);
+                self.close_duty(&[DutyKind::Triage], on);
+                self.open_duty(DutyKind::Acceptance, to.clone(), on, *acceptance_due);
                 self.handler = Some(to.clone());
                 self.co_handlers = co_handlers.clone();
                 self.acceptance_due = Some(*acceptance_due);
@@ -870,6 +972,8 @@ impl Matter {
             EventBody::AcceptedDirectly { answer_due, .. } => {
                 self.status = Status::Handling;
                 self.triaged_on = Some(on);
+                self.close_duty(&[DutyKind::Triage], on);
+                self.open_duty(DutyKind::Answer, self.bureau.clone(), on, *answer_due);
                 self.handler = Some(self.bureau.clone());
                 self.accepted_on = Some(on);
                 self.answer_due = Some(*answer_due);
@@ -878,6 +982,7 @@ impl Matter {
                 if self.status == Status::AwaitingTriage {
                     self.triaged_on = Some(on);
                 }
+                self.close_duty(&[DutyKind::Triage, DutyKind::Acceptance], on);
                 self.status = Status::NotAccepted;
                 self.closure = Some(Closure {
                     by: actor.unit.clone(),
@@ -889,6 +994,7 @@ impl Matter {
             EventBody::RedirectedToLegal { route, reason, .. } => {
                 self.status = Status::Redirected;
                 self.triaged_on = Some(on);
+                self.close_duty(&[DutyKind::Triage], on);
                 self.closure = Some(Closure {
                     by: actor.unit.clone(),
                     on,
@@ -898,6 +1004,8 @@ impl Matter {
             }
             EventBody::ReturnedToBureau { triage_due, .. } => {
                 self.status = Status::AwaitingTriage;
+                self.close_duty(&[DutyKind::Acceptance], on);
+                self.open_duty(DutyKind::Triage, self.bureau.clone(), on, *triage_due);
                 if let Some(h) = self.handler.take() {
                     self.previous_handlers.push(h);
                 }
@@ -909,6 +1017,9 @@ impl Matter {
                 self.report_back_due = None;
             }
             EventBody::Accepted { answer_due, .. } => {
+                self.close_duty(&[DutyKind::Acceptance], on);
+                let unit = self.handler.clone().unwrap_or_else(|| actor.unit.clone());
+                self.open_duty(DutyKind::Answer, unit, on, *answer_due);
                 self.status = Status::Handling;
                 self.accepted_on = Some(on);
                 self.answer_due = Some(*answer_due);
@@ -937,6 +1048,7 @@ impl Matter {
                     ext.decided_by = Some(actor.user.clone());
                     ext.decided_on = Some(on);
                 }
+                self.move_due(&[DutyKind::Answer], on, *answer_due);
                 self.answer_due = Some(*answer_due);
             }
             EventBody::Answered {
@@ -947,6 +1059,7 @@ impl Matter {
                 ..
             } => {
                 self.status = Status::Answered;
+                self.close_duty(&[DutyKind::Answer], on);
                 self.answer = Some(AnswerRecord {
                     outcome: *outcome,
                     opinion: opinion.clone(),
@@ -979,6 +1092,11 @@ impl Matter {
                     ReviewStage::ReReview => Status::UnderReReview,
                 };
                 self.review_request_due = None;
+                let kind = match stage {
+                    ReviewStage::Review => DutyKind::Review,
+                    ReviewStage::ReReview => DutyKind::ReReview,
+                };
+                self.open_duty(kind, authority.clone(), on, *answer_due);
                 self.reviews.push(Review {
                     stage: *stage,
                     authority: authority.clone(),
@@ -997,6 +1115,7 @@ impl Matter {
                     r.hearing_days += days;
                     r.answer_due = *answer_due;
                 }
+                self.move_due(&[DutyKind::Review, DutyKind::ReReview], on, *answer_due);
             }
             EventBody::ReviewAnswered {
                 stage,
@@ -1010,6 +1129,7 @@ impl Matter {
                     ReviewStage::ReReview => Status::Final,
                 };
                 self.review_request_due = *next_request_due;
+                self.close_duty(&[DutyKind::Review, DutyKind::ReReview], on);
                 if let Some(r) = self.reviews.last_mut() {
                     r.decision = Some(*decision);
                     r.opinion = Some(opinion.clone());

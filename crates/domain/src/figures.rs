@@ -1,0 +1,934 @@
+//! The figures of brief §6, defined once: which matters, contacts, steps and ratings each one counts, for
+//! any period, any slice and "as of" any day. docs/metrics.md says the same in words.
+//!
+//! Every figure is a sum of [`Part`]s. [`count_matter`] says which parts one matter contributes to a
+//! [`Window`] (a period and the day it is seen from), with the dimensions to slice and group by; a tally of
+//! parts is [`Counts`], and [`Figures`] are ratios of counts. The store keeps the same facts in tables and
+//! sums the same parts in SQL; its tests check that both agree.
+//!
+//! "As of" a day means: only what the system knew by the end of that day (Beijing time). A contact counts
+//! from the day it was registered, a step from the day it was done, a deadline change from the day it was
+//! approved. By default a period is seen as of its last day, so a bulletin for a closed period comes out
+//! the same however much is recorded later; seeing it as of a later day shows the later corrections.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Channel, EvaluationTarget, Purpose, Rating};
+use crate::ids::{MatterId, RegionCode, UnitId};
+use crate::petition::ContactRelation;
+use crate::rules::FigureRules;
+use crate::workflow::{DutyKind, Matter, china_date};
+
+/// Days from `from` to `to`, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// Why a period or window was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("统计期的开始日期不能晚于结束日期")]
+    Reversed,
+    #[error("统计截止日期不能早于统计期的开始日期")]
+    AsOfBeforeStart,
+}
+
+impl Period {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, PeriodError> {
+        if from > to {
+            return Err(PeriodError::Reversed);
+        }
+        Ok(Self { from, to })
+    }
+
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.to
+    }
+
+    /// The same days `years` years earlier (29 February becomes 28 February).
+    pub fn years_earlier(&self, years: u32) -> Period {
+        let shift = |d: NaiveDate| {
+            let year = d.year() - years as i32;
+            NaiveDate::from_ymd_opt(year, d.month(), d.day())
+                .or_else(|| NaiveDate::from_ymd_opt(year, d.month(), d.day() - 1))
+                .expect("a valid day of the month")
+        };
+        Period {
+            from: shift(self.from),
+            to: shift(self.to),
+        }
+    }
+
+    /// The same days in `year` (the base year of a comparison).
+    pub fn in_year(&self, year: i32) -> Period {
+        let years = self.to.year() - year;
+        if years >= 0 {
+            self.years_earlier(years as u32)
+        } else {
+            // A base year after the period: rare, but symmetrical.
+            let shift = |d: NaiveDate| {
+                NaiveDate::from_ymd_opt(year + (d.year() - self.to.year()), d.month(), d.day())
+                    .or_else(|| NaiveDate::from_ymd_opt(year, d.month(), d.day() - 1))
+                    .expect("a valid day of the month")
+            };
+            Period {
+                from: shift(self.from),
+                to: shift(self.to),
+            }
+        }
+    }
+}
+
+/// A period seen as of a day: only what was known by the end of `as_of` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Window {
+    pub period: Period,
+    pub as_of: NaiveDate,
+}
+
+impl Window {
+    /// The period as it stood when it closed: what a bulletin issued then showed.
+    pub fn closing(period: Period) -> Window {
+        Window {
+            period,
+            as_of: period.to,
+        }
+    }
+
+    pub fn new(period: Period, as_of: NaiveDate) -> Result<Window, PeriodError> {
+        if as_of < period.from {
+            return Err(PeriodError::AsOfBeforeStart);
+        }
+        Ok(Window { period, as_of })
+    }
+
+    /// The same window `years` years earlier, seen the same number of days after its close.
+    pub fn years_earlier(&self, years: u32) -> Window {
+        self.shifted(self.period.years_earlier(years))
+    }
+
+    pub fn in_year(&self, year: i32) -> Window {
+        self.shifted(self.period.in_year(year))
+    }
+
+    fn shifted(&self, period: Period) -> Window {
+        let lag = (self.as_of - self.period.to).num_days();
+        Window {
+            period,
+            as_of: period.to + chrono::Duration::days(lag),
+        }
+    }
+
+    /// The last day of the period that has been seen: the period's end, or `as_of` if earlier.
+    fn seen_until(&self) -> NaiveDate {
+        self.period.to.min(self.as_of)
+    }
+}
+
+macro_rules! parts {
+    ($($part:ident = $code:literal, $label:literal;)*) => {
+        /// One countable thing; every figure is a ratio or a sum of parts.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Part { $($part),* }
+
+        impl Part {
+            pub const ALL: &'static [Part] = &[$(Part::$part),*];
+
+            /// The part's code in the API and the store.
+            pub fn code(self) -> &'static str {
+                match self { $(Part::$part => $code),* }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $(Part::$part => $label),* }
+            }
+
+            pub fn parse(code: &str) -> Option<Part> {
+                match code { $($code => Some(Part::$part),)* _ => None }
+            }
+        }
+    };
+}
+
+parts! {
+    Contacts = "contacts", "件次";
+    Persons = "persons", "人次";
+    Matters = "matters", "事项（件）";
+    Online = "online", "网上信访件次";
+    Repeat = "repeat", "重复信访件次";
+    Collective = "collective", "集体访件次";
+    National = "national", "进京件次";
+    Provincial = "provincial", "赴省件次";
+    DecisionOnTime = "decision_on_time", "按时受理（分流）";
+    DecisionLate = "decision_late", "超期受理（分流）";
+    DecisionOverdue = "decision_overdue", "逾期未受理（分流）";
+    AnswerOnTime = "answer_on_time", "按期答复";
+    AnswerLate = "answer_late", "超期答复";
+    AnswerOverdue = "answer_overdue", "逾期未答复";
+    AnswerNotYetDue = "answer_not_yet_due", "办理中未到期";
+    BureauRated = "bureau_rated", "信访部门已评价";
+    BureauExpired = "bureau_expired", "信访部门超期未评价";
+    UnitRated = "unit_rated", "责任单位已评价";
+    UnitExpired = "unit_expired", "责任单位超期未评价";
+    BureauSatisfied = "bureau_satisfied", "信访部门满意";
+    BureauBasicallySatisfied = "bureau_basically_satisfied", "信访部门基本满意";
+    BureauUnsatisfied = "bureau_unsatisfied", "信访部门不满意";
+    BureauProxySatisfied = "bureau_proxy_satisfied", "信访部门满意（代评）";
+    BureauProxyBasicallySatisfied = "bureau_proxy_basically_satisfied", "信访部门基本满意（代评）";
+    BureauProxyUnsatisfied = "bureau_proxy_unsatisfied", "信访部门不满意（代评）";
+    UnitSatisfied = "unit_satisfied", "责任单位满意";
+    UnitBasicallySatisfied = "unit_basically_satisfied", "责任单位基本满意";
+    UnitUnsatisfied = "unit_unsatisfied", "责任单位不满意";
+    UnitProxySatisfied = "unit_proxy_satisfied", "责任单位满意（代评）";
+    UnitProxyBasicallySatisfied = "unit_proxy_basically_satisfied", "责任单位基本满意（代评）";
+    UnitProxyUnsatisfied = "unit_proxy_unsatisfied", "责任单位不满意（代评）";
+    OneTimeResolved = "one_time_resolved", "一次性化解";
+    OneTimeNotResolved = "one_time_not_resolved", "未一次性化解";
+    OneTimeWatching = "one_time_watching", "一次性化解（观察期未满）";
+}
+
+impl Part {
+    fn rating(target: EvaluationTarget, proxy: bool, rating: Rating) -> Part {
+        use EvaluationTarget::*;
+        use Rating::*;
+        match (target, proxy, rating) {
+            (Bureau, false, Satisfied) => Part::BureauSatisfied,
+            (Bureau, false, BasicallySatisfied) => Part::BureauBasicallySatisfied,
+            (Bureau, false, Unsatisfied) => Part::BureauUnsatisfied,
+            (Bureau, true, Satisfied) => Part::BureauProxySatisfied,
+            (Bureau, true, BasicallySatisfied) => Part::BureauProxyBasicallySatisfied,
+            (Bureau, true, Unsatisfied) => Part::BureauProxyUnsatisfied,
+            (ResponsibleUnit, false, Satisfied) => Part::UnitSatisfied,
+            (ResponsibleUnit, false, BasicallySatisfied) => Part::UnitBasicallySatisfied,
+            (ResponsibleUnit, false, Unsatisfied) => Part::UnitUnsatisfied,
+            (ResponsibleUnit, true, Satisfied) => Part::UnitProxySatisfied,
+            (ResponsibleUnit, true, BasicallySatisfied) => Part::UnitProxyBasicallySatisfied,
+            (ResponsibleUnit, true, Unsatisfied) => Part::UnitProxyUnsatisfied,
+        }
+    }
+}
+
+/// What a counted thing can be sliced and grouped by. `unit` is the unit the thing is counted for: the
+/// registering unit for a contact, the unit that owed a step, the unit rated.
+#[derive(Debug, Clone, Copy)]
+pub struct Dims<'a> {
+    pub region: &'a RegionCode,
+    pub domain: &'a str,
+    pub purpose: Purpose,
+    pub channel: Channel,
+    pub unit: &'a UnitId,
+}
+
+/// Which things to count. Empty fields match everything; `units` is a set the caller builds from the
+/// organisation (a unit and those below it, or every unit of a level).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Slice {
+    pub region: Option<RegionCode>,
+    pub units: Option<BTreeSet<UnitId>>,
+    pub domain: Option<String>,
+    pub channel: Option<Channel>,
+    pub purpose: Option<Purpose>,
+}
+
+impl Slice {
+    pub fn matches(&self, d: &Dims<'_>) -> bool {
+        self.region.as_ref().is_none_or(|r| d.region.is_within(r))
+            && self.units.as_ref().is_none_or(|u| u.contains(d.unit))
+            && self.domain.as_deref().is_none_or(|x| x == d.domain)
+            && self.channel.is_none_or(|c| c == d.channel)
+            && self.purpose.is_none_or(|p| p == d.purpose)
+    }
+}
+
+/// How to split a tally into rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum GroupBy {
+    Total,
+    /// By region code cut to `digits` (2 province, 4 city, 6 county, 9 town), padded with zeros to 6.
+    Region {
+        digits: usize,
+    },
+    Unit,
+    Domain,
+    Channel,
+    Purpose,
+}
+
+impl GroupBy {
+    pub fn key(&self, d: &Dims<'_>) -> String {
+        match self {
+            GroupBy::Total => String::new(),
+            GroupBy::Region { digits } => {
+                let code = d.region.as_str();
+                let cut = &code[..(*digits).min(code.len())];
+                format!("{cut:0<6}")
+            }
+            GroupBy::Unit => d.unit.as_str().to_owned(),
+            GroupBy::Domain => d.domain.to_owned(),
+            GroupBy::Channel => crate::catalog::code(&d.channel),
+            GroupBy::Purpose => crate::catalog::code(&d.purpose),
+        }
+    }
+}
+
+/// Say which parts `m` adds to `w`: `visit(part, amount, dims)` once for each counted thing.
+pub fn count_matter(
+    m: &Matter,
+    w: &Window,
+    rules: &FigureRules,
+    mut visit: impl FnMut(Part, u64, &Dims<'_>),
+) {
+    let as_of = w.as_of;
+    let period = &w.period;
+    let first_channel = m.contacts.first().map_or(Channel::Letter, |c| c.channel);
+    let dims = |unit, channel| Dims {
+        region: &m.region,
+        domain: &m.domain.first,
+        purpose: m.purpose,
+        channel,
+        unit,
+    };
+
+    for c in &m.contacts {
+        if c.registered_on > as_of || !period.contains(china_date(c.received_at)) {
+            continue;
+        }
+        let d = dims(&c.registered_by, c.channel);
+        visit(Part::Contacts, 1, &d);
+        visit(Part::Persons, u64::from(c.person_count), &d);
+        let counted = [
+            (Part::Matters, c.relation == ContactRelation::First),
+            (Part::Online, c.channel.is_online()),
+            (Part::Repeat, c.flags.repeat),
+            (Part::Collective, c.flags.collective),
+            (Part::National, c.flags.declared.national),
+            (Part::Provincial, c.flags.declared.provincial),
+        ];
+        for (part, yes) in counted {
+            if yes {
+                visit(part, 1, &d);
+            }
+        }
+    }
+
+    for duty in &m.duties {
+        let (on_time, late, overdue) = match duty.kind {
+            DutyKind::Triage | DutyKind::Acceptance => (
+                Part::DecisionOnTime,
+                Part::DecisionLate,
+                Part::DecisionOverdue,
+            ),
+            DutyKind::Answer => (Part::AnswerOnTime, Part::AnswerLate, Part::AnswerOverdue),
+            DutyKind::Review | DutyKind::ReReview => continue,
+        };
+        if duty.opened_on > as_of {
+            continue;
+        }
+        let d = dims(&duty.unit, first_channel);
+        let due = duty.due_as_of(as_of);
+        let done = duty.done_as_of(as_of);
+        let counted = if period.contains(due) {
+            match done {
+                Some(day) if day <= due => Some(on_time),
+                Some(_) => Some(late),
+                None if due < as_of => Some(overdue),
+                None => None,
+            }
+        } else {
+            None
+        };
+        match counted {
+            Some(part) => visit(part, 1, &d),
+            None => {
+                let end = w.seen_until();
+                if duty.kind == DutyKind::Answer
+                    && duty.opened_on <= end
+                    && duty.done_as_of(end).is_none()
+                    && due >= end
+                {
+                    visit(Part::AnswerNotYetDue, 1, &d);
+                }
+            }
+        }
+    }
+
+    let answer = m.answer.as_ref().filter(|a| a.on <= as_of);
+    let rated_unit = |target| match target {
+        EvaluationTarget::Bureau => &m.bureau,
+        EvaluationTarget::ResponsibleUnit => answer
+            .map(|a| &a.by)
+            .or(m.handler.as_ref())
+            .unwrap_or(&m.bureau),
+    };
+    if let (Some(_), Some(closes)) = (answer, m.evaluation_due)
+        && period.contains(closes)
+    {
+        for target in EvaluationTarget::BOTH {
+            let rated = m
+                .evaluations
+                .iter()
+                .any(|e| e.target == target && e.on <= as_of);
+            let (rated_part, expired_part) = match target {
+                EvaluationTarget::Bureau => (Part::BureauRated, Part::BureauExpired),
+                EvaluationTarget::ResponsibleUnit => (Part::UnitRated, Part::UnitExpired),
+            };
+            let d = dims(rated_unit(target), first_channel);
+            if rated {
+                visit(rated_part, 1, &d);
+            } else if closes < as_of {
+                visit(expired_part, 1, &d);
+            }
+        }
+    }
+    for e in &m.evaluations {
+        if e.on <= as_of && period.contains(e.on) {
+            let d = dims(rated_unit(e.target), first_channel);
+            visit(Part::rating(e.target, e.proxy, e.rating), 1, &d);
+        }
+    }
+
+    if let Some(a) = answer
+        && m.purpose == Purpose::Demand
+        && period.contains(a.on)
+    {
+        let limit = a.on + Days::new(u64::from(rules.repeat_window_days));
+        let repeated = m.contacts.iter().any(|c| {
+            let received = china_date(c.received_at);
+            c.relation == ContactRelation::Repeat
+                && c.registered_on <= as_of
+                && received > a.on
+                && received <= limit
+        });
+        let unsatisfied = m
+            .evaluations
+            .iter()
+            .any(|e| e.rating == Rating::Unsatisfied && e.on <= as_of);
+        let d = dims(&a.by, first_channel);
+        if repeated || unsatisfied {
+            visit(Part::OneTimeNotResolved, 1, &d);
+        } else {
+            visit(Part::OneTimeResolved, 1, &d);
+            if limit > as_of {
+                visit(Part::OneTimeWatching, 1, &d);
+            }
+        }
+    }
+}
+
+/// A tally of parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(BTreeMap<Part, u64>);
+
+impl Counts {
+    pub fn get(&self, part: Part) -> u64 {
+        self.0.get(&part).copied().unwrap_or(0)
+    }
+
+    pub fn add(&mut self, part: Part, amount: u64) {
+        *self.0.entry(part).or_insert(0) += amount;
+    }
+
+    fn sum(&self, parts: &[Part]) -> u64 {
+        parts.iter().map(|p| self.get(*p)).sum()
+    }
+
+    /// Every part with its count, zeros included, in the order of [`Part::ALL`].
+    pub fn entries(&self) -> impl Iterator<Item = (Part, u64)> + '_ {
+        Part::ALL.iter().map(|p| (*p, self.get(*p)))
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        for (p, n) in &other.0 {
+            self.add(*p, *n);
+        }
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(Part::ALL.len()))?;
+        for (part, n) in self.entries() {
+            map.serialize_entry(part.code(), &n)?;
+        }
+        map.end()
+    }
+}
+
+/// Tally `matters` for a window: one row of counts per group, only things in the slice.
+pub fn tally<'a>(
+    matters: impl IntoIterator<Item = &'a Matter>,
+    w: &Window,
+    rules: &FigureRules,
+    slice: &Slice,
+    group: GroupBy,
+) -> BTreeMap<String, Counts> {
+    let mut rows: BTreeMap<String, Counts> = BTreeMap::new();
+    for m in matters {
+        count_matter(m, w, rules, |part, n, d| {
+            if slice.matches(d) {
+                rows.entry(group.key(d)).or_default().add(part, n);
+            }
+        });
+    }
+    rows
+}
+
+/// The matters behind one part of a figure (its drill-down), in id order.
+pub fn matters_behind<'a>(
+    matters: impl IntoIterator<Item = &'a Matter>,
+    w: &Window,
+    rules: &FigureRules,
+    slice: &Slice,
+    parts: &[Part],
+) -> Vec<MatterId> {
+    let mut ids = BTreeSet::new();
+    for m in matters {
+        let mut hit = false;
+        count_matter(m, w, rules, |part, _, d| {
+            hit |= parts.contains(&part) && slice.matches(d);
+        });
+        if hit {
+            ids.insert(m.id.clone());
+        }
+    }
+    ids.into_iter().collect()
+}
+
+/// A ratio with the parts it is made of, so every number can link to the matters behind it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ratio {
+    pub numerator: u64,
+    pub denominator: u64,
+    /// `numerator / denominator`; none when nothing was counted.
+    pub value: Option<f64>,
+    pub numerator_parts: Vec<Part>,
+    pub denominator_parts: Vec<Part>,
+}
+
+impl Ratio {
+    fn of(c: &Counts, numerator: &[Part], denominator: &[Part]) -> Ratio {
+        let n = c.sum(numerator);
+        let d = c.sum(denominator);
+        Ratio {
+            numerator: n,
+            denominator: d,
+            value: (d > 0).then(|| n as f64 / d as f64),
+            numerator_parts: numerator.to_vec(),
+            denominator_parts: denominator.to_vec(),
+        }
+    }
+}
+
+/// The figures a ranking or a composite score can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Contacts,
+    OnlineShare,
+    RepeatRate,
+    TimelyAcceptance,
+    OnTimeAnswer,
+    Participation,
+    Satisfaction,
+    BureauSatisfaction,
+    UnitSatisfaction,
+    OneTimeResolution,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 10] = [
+        Metric::Contacts,
+        Metric::OnlineShare,
+        Metric::RepeatRate,
+        Metric::TimelyAcceptance,
+        Metric::OnTimeAnswer,
+        Metric::Participation,
+        Metric::Satisfaction,
+        Metric::BureauSatisfaction,
+        Metric::UnitSatisfaction,
+        Metric::OneTimeResolution,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Contacts => "信访总量（件次）",
+            Metric::OnlineShare => "网上信访占比",
+            Metric::RepeatRate => "重复信访率",
+            Metric::TimelyAcceptance => "及时受理率",
+            Metric::OnTimeAnswer => "按期答复率",
+            Metric::Participation => "参评率",
+            Metric::Satisfaction => "群众满意率",
+            Metric::BureauSatisfaction => "信访部门满意率",
+            Metric::UnitSatisfaction => "责任单位满意率",
+            Metric::OneTimeResolution => "一次性化解率",
+        }
+    }
+
+    /// Whether a smaller value ranks higher.
+    pub fn lower_is_better(self) -> bool {
+        matches!(self, Metric::RepeatRate)
+    }
+
+    pub fn default_weights() -> BTreeMap<Metric, u32> {
+        BTreeMap::from([
+            (Metric::TimelyAcceptance, 20),
+            (Metric::OnTimeAnswer, 20),
+            (Metric::Participation, 10),
+            (Metric::Satisfaction, 25),
+            (Metric::OneTimeResolution, 15),
+            (Metric::RepeatRate, 10),
+        ])
+    }
+}
+
+/// The figures of brief §6 for one slice of one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// 信访总量: 件次.
+    pub contacts: u64,
+    /// 人次.
+    pub persons: u64,
+    /// 件: matters opened by a contact of the period.
+    pub matters: u64,
+    pub collective: u64,
+    pub national: u64,
+    pub provincial: u64,
+    /// 网上信访占比.
+    pub online_share: Ratio,
+    /// 重复信访率.
+    pub repeat_rate: Ratio,
+    /// 及时受理率 (分流 by the bureau and the competent unit's decision, each a step).
+    pub timely_acceptance: Ratio,
+    /// 按期答复率, by answer deadlines (extensions included) falling in the period; with
+    /// `answers_count_not_yet_due`, answers pending and not yet due at the period's end count too.
+    pub on_time_answer: Ratio,
+    /// 参评率 over the evaluation windows of both targets closing in the period.
+    pub participation: Ratio,
+    pub bureau_participation: Ratio,
+    pub unit_participation: Ratio,
+    /// 群众满意率: (满意 + 基本满意) / rated, both targets, ratings of the period; 代评 apart.
+    pub satisfaction: Ratio,
+    pub bureau_satisfaction: Ratio,
+    pub unit_satisfaction: Ratio,
+    /// 满意 alone.
+    pub bureau_fully_satisfied: Ratio,
+    pub unit_fully_satisfied: Ratio,
+    /// 代评 ratings: (满意 + 基本满意) / rated by proxy, both targets.
+    pub proxy_satisfaction: Ratio,
+    /// 一次性化解率 of 求决 matters answered in the period.
+    pub one_time_resolution: Ratio,
+    /// Of the one-time resolved, those whose repeat window was still open on the as-of day.
+    pub one_time_watching: u64,
+}
+
+impl Figures {
+    pub fn of(c: &Counts, rules: &FigureRules) -> Figures {
+        use Part::*;
+        let bureau_ok = [BureauSatisfied, BureauBasicallySatisfied];
+        let bureau_all = [BureauSatisfied, BureauBasicallySatisfied, BureauUnsatisfied];
+        let unit_ok = [UnitSatisfied, UnitBasicallySatisfied];
+        let unit_all = [UnitSatisfied, UnitBasicallySatisfied, UnitUnsatisfied];
+        let answers: &[Part] = if rules.answers_count_not_yet_due {
+            &[AnswerOnTime, AnswerLate, AnswerOverdue, AnswerNotYetDue]
+        } else {
+            &[AnswerOnTime, AnswerLate, AnswerOverdue]
+        };
+        Figures {
+            contacts: c.get(Contacts),
+            persons: c.get(Persons),
+            matters: c.get(Matters),
+            collective: c.get(Collective),
+            national: c.get(National),
+            provincial: c.get(Provincial),
+            online_share: Ratio::of(c, &[Online], &[Contacts]),
+            repeat_rate: Ratio::of(c, &[Repeat], &[Contacts]),
+            timely_acceptance: Ratio::of(
+                c,
+                &[DecisionOnTime],
+                &[DecisionOnTime, DecisionLate, DecisionOverdue],
+            ),
+            on_time_answer: Ratio::of(c, &[AnswerOnTime], answers),
+            participation: Ratio::of(
+                c,
+                &[BureauRated, UnitRated],
+                &[BureauRated, BureauExpired, UnitRated, UnitExpired],
+            ),
+            bureau_participation: Ratio::of(c, &[BureauRated], &[BureauRated, BureauExpired]),
+            unit_participation: Ratio::of(c, &[UnitRated], &[UnitRated, UnitExpired]),
+            satisfaction: Ratio::of(
+                c,
+                &[bureau_ok, unit_ok].concat(),
+                &[bureau_all, unit_all].concat(),
+            ),
+            bureau_satisfaction: Ratio::of(c, &bureau_ok, &bureau_all),
+            unit_satisfaction: Ratio::of(c, &unit_ok, &unit_all),
+            bureau_fully_satisfied: Ratio::of(c, &[BureauSatisfied], &bureau_all),
+            unit_fully_satisfied: Ratio::of(c, &[UnitSatisfied], &unit_all),
+            proxy_satisfaction: Ratio::of(
+                c,
+                &[
+                    BureauProxySatisfied,
+                    BureauProxyBasicallySatisfied,
+                    UnitProxySatisfied,
+                    UnitProxyBasicallySatisfied,
+                ],
+                &[
+                    BureauProxySatisfied,
+                    BureauProxyBasicallySatisfied,
+                    BureauProxyUnsatisfied,
+                    UnitProxySatisfied,
+                    UnitProxyBasicallySatisfied,
+                    UnitProxyUnsatisfied,
+                ],
+            ),
+            one_time_resolution: Ratio::of(
+                c,
+                &[OneTimeResolved],
+                &[OneTimeResolved, OneTimeNotResolved],
+            ),
+            one_time_watching: c.get(OneTimeWatching),
+        }
+    }
+
+    pub fn metric(&self, m: Metric) -> Option<f64> {
+        match m {
+            Metric::Contacts => Some(self.contacts as f64),
+            Metric::OnlineShare => self.online_share.value,
+            Metric::RepeatRate => self.repeat_rate.value,
+            Metric::TimelyAcceptance => self.timely_acceptance.value,
+            Metric::OnTimeAnswer => self.on_time_answer.value,
+            Metric::Participation => self.participation.value,
+            Metric::Satisfaction => self.satisfaction.value,
+            Metric::BureauSatisfaction => self.bureau_satisfaction.value,
+            Metric::UnitSatisfaction => self.unit_satisfaction.value,
+            Metric::OneTimeResolution => self.one_time_resolution.value,
+        }
+    }
+
+    /// The weighted composite score, 0 to 100: the weighted mean of the rates that have a value
+    /// (a lower-is-better rate counts as one minus it). None when no weighted rate has a value.
+    pub fn composite(&self, weights: &BTreeMap<Metric, u32>) -> Option<f64> {
+        let mut total = 0.0;
+        let mut weight = 0.0;
+        for (m, w) in weights {
+            if *m == Metric::Contacts || *w == 0 {
+                continue;
+            }
+            if let Some(v) = self.metric(*m) {
+                let v = if m.lower_is_better() { 1.0 - v } else { v };
+                total += v * f64::from(*w);
+                weight += f64::from(*w);
+            }
+        }
+        (weight > 0.0).then(|| 100.0 * total / weight)
+    }
+
+    /// Change against an earlier window's figures: relative for volumes (0.1 = up 10%), in percentage
+    /// points as a fraction for rates (0.02 = up 2 points).
+    pub fn change_from(&self, earlier: &Figures) -> BTreeMap<Metric, Change> {
+        Metric::ALL
+            .iter()
+            .map(|m| {
+                let (now, before) = (self.metric(*m), earlier.metric(*m));
+                let change = match (now, before, *m) {
+                    (Some(n), Some(b), Metric::Contacts) => (b > 0.0).then(|| (n - b) / b),
+                    (Some(n), Some(b), _) => Some(n - b),
+                    _ => None,
+                };
+                (
+                    *m,
+                    Change {
+                        now,
+                        before,
+                        change,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// A figure now and in an earlier window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    pub now: Option<f64>,
+    pub before: Option<f64>,
+    pub change: Option<f64>,
+}
+
+/// What a ranking orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankBy {
+    Metric(Metric),
+    Composite,
+}
+
+/// One row of a ranking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranked {
+    pub key: String,
+    pub value: Option<f64>,
+    /// 1 for the best; equal values share a rank (1, 2, 2, 4); none for rows without a value, listed last.
+    pub rank: Option<u32>,
+}
+
+/// Order groups by a figure, best first.
+pub fn rank(
+    rows: &BTreeMap<String, Figures>,
+    by: RankBy,
+    weights: &BTreeMap<Metric, u32>,
+) -> Vec<Ranked> {
+    let lower_better = matches!(by, RankBy::Metric(m) if m.lower_is_better());
+    let mut out: Vec<Ranked> = rows
+        .iter()
+        .map(|(key, f)| Ranked {
+            key: key.clone(),
+            value: match by {
+                RankBy::Metric(m) => f.metric(m),
+                RankBy::Composite => f.composite(weights),
+            },
+            rank: None,
+        })
+        .collect();
+    out.sort_by(|a, b| match (a.value, b.value) {
+        (Some(x), Some(y)) => {
+            let order = if lower_better {
+                x.total_cmp(&y)
+            } else {
+                y.total_cmp(&x)
+            };
+            order.then_with(|| a.key.cmp(&b.key))
+        }
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.key.cmp(&b.key),
+    });
+    let mut previous: Option<f64> = None;
+    let mut rank = 0;
+    for (i, row) in out.iter_mut().enumerate() {
+        if let Some(v) = row.value {
+            if previous != Some(v) {
+                rank = i as u32 + 1;
+                previous = Some(v);
+            }
+            row.rank = Some(rank);
+        }
+    }
+    out
+}
+
+/// One row of the domain table: a domain's share of all contacts, of 进京 contacts and of collective visits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainShare {
+    pub domain: String,
+    pub contacts: Ratio,
+    pub national: Ratio,
+    pub collective: Ratio,
+}
+
+/// The domain table from a tally grouped by domain, largest first.
+pub fn domain_shares(by_domain: &BTreeMap<String, Counts>) -> Vec<DomainShare> {
+    let mut total = Counts::default();
+    for c in by_domain.values() {
+        total.merge(c);
+    }
+    let share = |c: &Counts, part: Part| {
+        let n = c.get(part);
+        let d = total.get(part);
+        Ratio {
+            numerator: n,
+            denominator: d,
+            value: (d > 0).then(|| n as f64 / d as f64),
+            numerator_parts: vec![part],
+            denominator_parts: vec![part],
+        }
+    };
+    let mut rows: Vec<DomainShare> = by_domain
+        .iter()
+        .map(|(domain, c)| DomainShare {
+            domain: domain.clone(),
+            contacts: share(c, Part::Contacts),
+            national: share(c, Part::National),
+            collective: share(c, Part::Collective),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.contacts
+            .numerator
+            .cmp(&a.contacts.numerator)
+            .then_with(|| a.domain.cmp(&b.domain))
+    });
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_year_earlier_keeps_the_days_and_folds_the_leap_day() {
+        let p = Period::new(day("2024-02-16"), day("2024-02-29")).unwrap();
+        assert_eq!(
+            p.years_earlier(1),
+            Period::new(day("2023-02-16"), day("2023-02-28")).unwrap()
+        );
+        assert_eq!(p.in_year(2019).from, day("2019-02-16"));
+        assert!(Period::new(day("2024-03-01"), day("2024-02-01")).is_err());
+    }
+
+    #[test]
+    fn every_part_code_parses_back() {
+        for p in Part::ALL {
+            assert_eq!(Part::parse(p.code()), Some(*p));
+        }
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_lower_is_better_for_the_repeat_rate() {
+        let rules = FigureRules::default();
+        let mut rows = BTreeMap::new();
+        for (key, repeat, contacts) in [("a", 1, 10), ("b", 2, 10), ("c", 1, 10), ("d", 0, 0)] {
+            let mut c = Counts::default();
+            c.add(Part::Contacts, contacts);
+            c.add(Part::Repeat, repeat);
+            rows.insert(key.to_owned(), Figures::of(&c, &rules));
+        }
+        let ranked = rank(&rows, RankBy::Metric(Metric::RepeatRate), &rules.weights);
+        let got: Vec<(&str, Option<u32>)> =
+            ranked.iter().map(|r| (r.key.as_str(), r.rank)).collect();
+        assert_eq!(
+            got,
+            [("a", Some(1)), ("c", Some(1)), ("b", Some(3)), ("d", None)]
+        );
+    }
+
+    #[test]
+    fn the_composite_weighs_only_rates_that_have_a_value() {
+        let mut c = Counts::default();
+        c.add(Part::DecisionOnTime, 3);
+        c.add(Part::DecisionLate, 1);
+        c.add(Part::Contacts, 10);
+        c.add(Part::Repeat, 5);
+        let f = Figures::of(&c, &FigureRules::default());
+        let weights = BTreeMap::from([
+            (Metric::TimelyAcceptance, 1),
+            (Metric::RepeatRate, 1),
+            (Metric::Satisfaction, 5),
+        ]);
+        // (0.75 + (1 - 0.5)) / 2; satisfaction has no ratings and is left out.
+        assert_eq!(f.composite(&weights), Some(62.5));
+    }
+}
