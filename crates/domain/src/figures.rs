@@ -278,6 +278,338 @@ impl GroupBy {
     }
 }
 
+/// What kind of countable thing a [`Fact`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    /// A contact (件次): `day` received, `known_on` registered; `amount` 人次; `flags` [`CONTACT_FLAGS`].
+    Contact,
+    /// A triage or acceptance decision: `day` its deadline, `known_on` the day it arose, `done_on`.
+    Decision,
+    /// A written answer, as a decision.
+    Answer,
+    /// The petitioner's evaluation window for one target: `day` the window's last day, `known_on` the answer,
+    /// `done_on` the first rating of that target. `flags` 0 for the bureau, 1 for the responsible unit.
+    Window,
+    /// A rating: `day` rated; `flags` is [`RATING_PARTS`]' index of its part.
+    Rating,
+    /// A 求决 matter's first answer: `day` answered, `done_on` the first day a repeat within the window or a
+    /// 不满意 rating was known, `changed_day` the window's last day.
+    OneTime,
+}
+
+impl FactKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            FactKind::Contact => "contact",
+            FactKind::Decision => "decision",
+            FactKind::Answer => "answer",
+            FactKind::Window => "window",
+            FactKind::Rating => "rating",
+            FactKind::OneTime => "one_time",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<FactKind> {
+        [
+            FactKind::Contact,
+            FactKind::Decision,
+            FactKind::Answer,
+            FactKind::Window,
+            FactKind::Rating,
+            FactKind::OneTime,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
+}
+
+/// The contact parts a contact fact's `flags` carry, bit `i` for `CONTACT_FLAGS[i]`; stored, so never
+/// reordered.
+pub const CONTACT_FLAGS: [Part; 6] = [
+    Part::Matters,
+    Part::Online,
+    Part::Repeat,
+    Part::Collective,
+    Part::National,
+    Part::Provincial,
+];
+
+/// The parts a rating fact's `flags` index; stored, so never reordered.
+pub const RATING_PARTS: [Part; 12] = [
+    Part::BureauSatisfied,
+    Part::BureauBasicallySatisfied,
+    Part::BureauUnsatisfied,
+    Part::BureauProxySatisfied,
+    Part::BureauProxyBasicallySatisfied,
+    Part::BureauProxyUnsatisfied,
+    Part::UnitSatisfied,
+    Part::UnitBasicallySatisfied,
+    Part::UnitUnsatisfied,
+    Part::UnitProxySatisfied,
+    Part::UnitProxyBasicallySatisfied,
+    Part::UnitProxyUnsatisfied,
+];
+
+/// One countable thing of a matter, with every day that decides where and whether it counts. The store
+/// keeps these rows as they are, maintained from the events, and sums their parts in SQL the way
+/// [`Fact::count`] does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub kind: FactKind,
+    pub day: NaiveDate,
+    pub known_on: NaiveDate,
+    pub done_on: Option<NaiveDate>,
+    /// A deadline's later value and the day it was known (decisions and answers).
+    pub changed_on: Option<NaiveDate>,
+    pub changed_day: Option<NaiveDate>,
+    pub region: RegionCode,
+    pub domain: String,
+    pub purpose: Purpose,
+    pub channel: Channel,
+    pub unit: UnitId,
+    pub amount: u64,
+    pub flags: u32,
+}
+
+impl Fact {
+    pub fn dims(&self) -> Dims<'_> {
+        Dims {
+            region: &self.region,
+            domain: &self.domain,
+            purpose: self.purpose,
+            channel: self.channel,
+            unit: &self.unit,
+        }
+    }
+
+    /// The deadline as known at the end of `as_of` (decisions and answers).
+    fn due_as_of(&self, as_of: NaiveDate) -> NaiveDate {
+        match (self.changed_on, self.changed_day) {
+            (Some(on), Some(day)) if on <= as_of => day,
+            _ => self.day,
+        }
+    }
+
+    fn done_as_of(&self, as_of: NaiveDate) -> Option<NaiveDate> {
+        self.done_on.filter(|d| *d <= as_of)
+    }
+
+    /// The parts this thing adds to `w`, with their amounts.
+    pub fn count(&self, w: &Window, mut visit: impl FnMut(Part, u64)) {
+        let as_of = w.as_of;
+        let period = &w.period;
+        if self.known_on > as_of {
+            return;
+        }
+        match self.kind {
+            FactKind::Contact => {
+                if !period.contains(self.day) {
+                    return;
+                }
+                visit(Part::Contacts, 1);
+                visit(Part::Persons, self.amount);
+                for (bit, part) in CONTACT_FLAGS.iter().enumerate() {
+                    if self.flags & (1 << bit) != 0 {
+                        visit(*part, 1);
+                    }
+                }
+            }
+            FactKind::Decision | FactKind::Answer => {
+                let (on_time, late, overdue) = if self.kind == FactKind::Decision {
+                    (
+                        Part::DecisionOnTime,
+                        Part::DecisionLate,
+                        Part::DecisionOverdue,
+                    )
+                } else {
+                    (Part::AnswerOnTime, Part::AnswerLate, Part::AnswerOverdue)
+                };
+                let due = self.due_as_of(as_of);
+                let done = self.done_as_of(as_of);
+                if period.contains(due) {
+                    match done {
+                        Some(day) if day <= due => return visit(on_time, 1),
+                        Some(_) => return visit(late, 1),
+                        None if due < as_of => return visit(overdue, 1),
+                        None => {}
+                    }
+                }
+                let end = w.seen_until();
+                if self.kind == FactKind::Answer
+                    && self.known_on <= end
+                    && self.done_as_of(end).is_none()
+                    && due >= end
+                {
+                    visit(Part::AnswerNotYetDue, 1);
+                }
+            }
+            FactKind::Window => {
+                if !period.contains(self.day) {
+                    return;
+                }
+                let (rated, expired) = if self.flags == 0 {
+                    (Part::BureauRated, Part::BureauExpired)
+                } else {
+                    (Part::UnitRated, Part::UnitExpired)
+                };
+                if self.done_as_of(as_of).is_some() {
+                    visit(rated, 1);
+                } else if self.day < as_of {
+                    visit(expired, 1);
+                }
+            }
+            FactKind::Rating => {
+                if period.contains(self.day)
+                    && let Some(part) = RATING_PARTS.get(self.flags as usize)
+                {
+                    visit(*part, 1);
+                }
+            }
+            FactKind::OneTime => {
+                if !period.contains(self.day) {
+                    return;
+                }
+                if self.done_as_of(as_of).is_some() {
+                    visit(Part::OneTimeNotResolved, 1);
+                } else {
+                    visit(Part::OneTimeResolved, 1);
+                    if self.changed_day.is_some_and(|until| until > as_of) {
+                        visit(Part::OneTimeWatching, 1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every countable thing of `m`, in a fixed order (the store numbers them so).
+pub fn facts(m: &Matter, rules: &FigureRules) -> Vec<Fact> {
+    let first_channel = m.contacts.first().map_or(Channel::Letter, |c| c.channel);
+    let fact = |kind, day, known_on, unit: &UnitId, channel| Fact {
+        kind,
+        day,
+        known_on,
+        done_on: None,
+        changed_on: None,
+        changed_day: None,
+        region: m.region.clone(),
+        domain: m.domain.first.clone(),
+        purpose: m.purpose,
+        channel,
+        unit: unit.clone(),
+        amount: 1,
+        flags: 0,
+    };
+    let mut out = Vec::new();
+
+    for c in &m.contacts {
+        let mut f = fact(
+            FactKind::Contact,
+            china_date(c.received_at),
+            c.registered_on,
+            &c.registered_by,
+            c.channel,
+        );
+        f.amount = u64::from(c.person_count);
+        let set = [
+            c.relation == ContactRelation::First,
+            c.channel.is_online(),
+            c.flags.repeat,
+            c.flags.collective,
+            c.flags.declared.national,
+            c.flags.declared.provincial,
+        ];
+        f.flags = set
+            .iter()
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .map(|(bit, _)| 1 << bit)
+            .sum();
+        out.push(f);
+    }
+
+    for duty in &m.duties {
+        let kind = match duty.kind {
+            DutyKind::Triage | DutyKind::Acceptance => FactKind::Decision,
+            DutyKind::Answer => FactKind::Answer,
+            DutyKind::Review | DutyKind::ReReview => continue,
+        };
+        let mut f = fact(kind, duty.due, duty.opened_on, &duty.unit, first_channel);
+        f.done_on = duty.done_on;
+        if let Some(change) = duty.changed {
+            f.changed_on = Some(change.on);
+            f.changed_day = Some(change.due);
+        }
+        out.push(f);
+    }
+
+    let rated_unit = |target| match target {
+        EvaluationTarget::Bureau => &m.bureau,
+        EvaluationTarget::ResponsibleUnit => m
+            .answer
+            .as_ref()
+            .map(|a| &a.by)
+            .or(m.handler.as_ref())
+            .unwrap_or(&m.bureau),
+    };
+    if let (Some(answer), Some(closes)) = (&m.answer, m.evaluation_due) {
+        for (index, target) in EvaluationTarget::BOTH.into_iter().enumerate() {
+            let mut f = fact(
+                FactKind::Window,
+                closes,
+                answer.on,
+                rated_unit(target),
+                first_channel,
+            );
+            f.flags = index as u32;
+            f.done_on = m
+                .evaluations
+                .iter()
+                .filter(|e| e.target == target)
+                .map(|e| e.on)
+                .min();
+            out.push(f);
+        }
+    }
+    for e in &m.evaluations {
+        let mut f = fact(
+            FactKind::Rating,
+            e.on,
+            e.on,
+            rated_unit(e.target),
+            first_channel,
+        );
+        let part = Part::rating(e.target, e.proxy, e.rating);
+        f.flags = RATING_PARTS.iter().position(|p| *p == part).unwrap_or(0) as u32;
+        out.push(f);
+    }
+
+    if let Some(a) = &m.answer
+        && m.purpose == Purpose::Demand
+    {
+        let until = a.on + Days::new(u64::from(rules.repeat_window_days));
+        let repeat_known = m
+            .contacts
+            .iter()
+            .filter(|c| {
+                let received = china_date(c.received_at);
+                c.relation == ContactRelation::Repeat && received > a.on && received <= until
+            })
+            .map(|c| c.registered_on);
+        let unsatisfied_known = m
+            .evaluations
+            .iter()
+            .filter(|e| e.rating == Rating::Unsatisfied)
+            .map(|e| e.on);
+        let mut f = fact(FactKind::OneTime, a.on, a.on, &a.by, first_channel);
+        f.done_on = repeat_known.chain(unsatisfied_known).min();
+        f.changed_day = Some(until);
+        out.push(f);
+    }
+    out
+}
+
 /// Say which parts `m` adds to `w`: `visit(part, amount, dims)` once for each counted thing.
 pub fn count_matter(
     m: &Matter,
@@ -285,140 +617,9 @@ pub fn count_matter(
     rules: &FigureRules,
     mut visit: impl FnMut(Part, u64, &Dims<'_>),
 ) {
-    let as_of = w.as_of;
-    let period = &w.period;
-    let first_channel = m.contacts.first().map_or(Channel::Letter, |c| c.channel);
-    let dims = |unit, channel| Dims {
-        region: &m.region,
-        domain: &m.domain.first,
-        purpose: m.purpose,
-        channel,
-        unit,
-    };
-
-    for c in &m.contacts {
-        if c.registered_on > as_of || !period.contains(china_date(c.received_at)) {
-            continue;
-        }
-        let d = dims(&c.registered_by, c.channel);
-        visit(Part::Contacts, 1, &d);
-        visit(Part::Persons, u64::from(c.person_count), &d);
-        let counted = [
-            (Part::Matters, c.relation == ContactRelation::First),
-            (Part::Online, c.channel.is_online()),
-            (Part::Repeat, c.flags.repeat),
-            (Part::Collective, c.flags.collective),
-            (Part::National, c.flags.declared.national),
-            (Part::Provincial, c.flags.declared.provincial),
-        ];
-        for (part, yes) in counted {
-            if yes {
-                visit(part, 1, &d);
-            }
-        }
-    }
-
-    for duty in &m.duties {
-        let (on_time, late, overdue) = match duty.kind {
-            DutyKind::Triage | DutyKind::Acceptance => (
-                Part::DecisionOnTime,
-                Part::DecisionLate,
-                Part::DecisionOverdue,
-            ),
-            DutyKind::Answer => (Part::AnswerOnTime, Part::AnswerLate, Part::AnswerOverdue),
-            DutyKind::Review | DutyKind::ReReview => continue,
-        };
-        if duty.opened_on > as_of {
-            continue;
-        }
-        let d = dims(&duty.unit, first_channel);
-        let due = duty.due_as_of(as_of);
-        let done = duty.done_as_of(as_of);
-        let counted = if period.contains(due) {
-            match done {
-                Some(day) if day <= due => Some(on_time),
-                Some(_) => Some(late),
-                None if due < as_of => Some(overdue),
-                None => None,
-            }
-        } else {
-            None
-        };
-        match counted {
-            Some(part) => visit(part, 1, &d),
-            None => {
-                let end = w.seen_until();
-                if duty.kind == DutyKind::Answer
-                    && duty.opened_on <= end
-                    && duty.done_as_of(end).is_none()
-                    && due >= end
-                {
-                    visit(Part::AnswerNotYetDue, 1, &d);
-                }
-            }
-        }
-    }
-
-    let answer = m.answer.as_ref().filter(|a| a.on <= as_of);
-    let rated_unit = |target| match target {
-        EvaluationTarget::Bureau => &m.bureau,
-        EvaluationTarget::ResponsibleUnit => answer
-            .map(|a| &a.by)
-            .or(m.handler.as_ref())
-            .unwrap_or(&m.bureau),
-    };
-    if let (Some(_), Some(closes)) = (answer, m.evaluation_due)
-        && period.contains(closes)
-    {
-        for target in EvaluationTarget::BOTH {
-            let rated = m
-                .evaluations
-                .iter()
-                .any(|e| e.target == target && e.on <= as_of);
-            let (rated_part, expired_part) = match target {
-                EvaluationTarget::Bureau => (Part::BureauRated, Part::BureauExpired),
-                EvaluationTarget::ResponsibleUnit => (Part::UnitRated, Part::UnitExpired),
-            };
-            let d = dims(rated_unit(target), first_channel);
-            if rated {
-                visit(rated_part, 1, &d);
-            } else if closes < as_of {
-                visit(expired_part, 1, &d);
-            }
-        }
-    }
-    for e in &m.evaluations {
-        if e.on <= as_of && period.contains(e.on) {
-            let d = dims(rated_unit(e.target), first_channel);
-            visit(Part::rating(e.target, e.proxy, e.rating), 1, &d);
-        }
-    }
-
-    if let Some(a) = answer
-        && m.purpose == Purpose::Demand
-        && period.contains(a.on)
-    {
-        let limit = a.on + Days::new(u64::from(rules.repeat_window_days));
-        let repeated = m.contacts.iter().any(|c| {
-            let received = china_date(c.received_at);
-            c.relation == ContactRelation::Repeat
-                && c.registered_on <= as_of
-                && received > a.on
-                && received <= limit
-        });
-        let unsatisfied = m
-            .evaluations
-            .iter()
-            .any(|e| e.rating == Rating::Unsatisfied && e.on <= as_of);
-        let d = dims(&a.by, first_channel);
-        if repeated || unsatisfied {
-            visit(Part::OneTimeNotResolved, 1, &d);
-        } else {
-            visit(Part::OneTimeResolved, 1, &d);
-            if limit > as_of {
-                visit(Part::OneTimeWatching, 1, &d);
-            }
-        }
+    for f in facts(m, rules) {
+        let dims = f.dims();
+        f.count(w, |part, n| visit(part, n, &dims));
     }
 }
 

@@ -21,6 +21,8 @@ pub struct StoreOptions {
     /// durable across process crashes only. FULL is the default.
     pub sqlite_synchronous_full: bool,
     pub max_connections: u32,
+    /// The rules the figures' rows are computed with; rows computed with others are rebuilt at open.
+    pub figure_rules: xinfang_domain::rules::FigureRules,
 }
 
 impl Default for StoreOptions {
@@ -28,6 +30,7 @@ impl Default for StoreOptions {
         Self {
             sqlite_synchronous_full: true,
             max_connections: 8,
+            figure_rules: Default::default(),
         }
     }
 }
@@ -41,6 +44,7 @@ pub struct Store {
     /// always writes through the same connection.
     pub(crate) writer: AnyPool,
     engine: Engine,
+    pub(crate) figure_rules: std::sync::Arc<xinfang_domain::rules::FigureRules>,
 }
 
 impl std::fmt::Debug for Store {
@@ -126,12 +130,16 @@ impl Store {
             pool,
             writer,
             engine,
+            figure_rules: std::sync::Arc::new(options.figure_rules.clone()),
         };
         store.migrate().await?;
         let version: i64 = sqlx::query_scalar("SELECT version FROM projection_version")
             .fetch_one(&store.pool)
             .await?;
-        if version < crate::verify::PROJECTION_VERSION {
+        let facts_rules = crate::figures::facts_rules(&mut *store.pool.acquire().await?).await?;
+        if version < crate::verify::PROJECTION_VERSION
+            || facts_rules != i64::from(options.figure_rules.repeat_window_days)
+        {
             store.rebuild_projections().await?;
         }
         Ok(store)
@@ -151,6 +159,11 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The rules the figures' rows are computed with.
+    pub fn figure_rules(&self) -> &xinfang_domain::rules::FigureRules {
+        &self.figure_rules
     }
 
     pub fn engine(&self) -> Engine {

@@ -101,6 +101,8 @@ struct Pending {
     org_events: Vec<(EventBody, i64)>,
     /// Contact ids already registered, before or in this transaction.
     taken_contacts: HashSet<String>,
+    /// Matters whose figure rows changed.
+    facts_changed: HashSet<MatterId>,
 }
 
 /// A matter as it was before a group: its state, its pending row change, whether the batch opened it.
@@ -506,6 +508,19 @@ impl Ledger {
             projection::insert_matters(&mut tx, &new).await?;
             projection::update_matters(&mut tx, &old_rows, &new_holders).await?;
             projection::insert_contacts(&mut tx, &pending.contact_rows).await?;
+            // A matter whose group was refused may be gone from the cache: it never reached the table.
+            let refacted: Vec<&MatterId> = pending
+                .facts_changed
+                .iter()
+                .filter(|id| cache.matters.contains_key(*id))
+                .collect();
+            let fact_rows: Vec<_> = refacted
+                .iter()
+                .flat_map(|id| {
+                    crate::figures::rows_of(&cache.matters[*id], self.store.figure_rules())
+                })
+                .collect();
+            crate::figures::replace_facts(&mut tx, &refacted, &fact_rows).await?;
             for (body, seq) in &pending.org_events {
                 projection::write_org_event(&mut tx, &cache.org, body, *seq).await?;
             }
@@ -559,6 +574,13 @@ impl Ledger {
         {
             return Err(WorkflowError::ContactExists(contact.id.clone()));
         }
+        let facts_before = match &change {
+            Change::Matter(cmd) => cache
+                .matters
+                .get(cmd.matter())
+                .map(|m| crate::figures::rows_of(m, self.store.figure_rules())),
+            Change::Org(_) => None,
+        };
         let bodies = match &change {
             Change::Org(cmd) => cache.org.decide(cmd, &principal)?,
             Change::Matter(cmd) => {
@@ -608,6 +630,12 @@ impl Ledger {
                 pending.org_events.push((body, head.seq));
             }
             pending.sealed.push((event, stream));
+        }
+        if let Change::Matter(cmd) = &change
+            && let Some(m) = cache.matters.get(cmd.matter())
+            && facts_before.as_ref() != Some(&crate::figures::rows_of(m, self.store.figure_rules()))
+        {
+            pending.facts_changed.insert(m.id.clone());
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 mod db;
 mod feed;
+pub mod figures;
 pub mod files;
 pub mod hotspots;
 mod interchange;

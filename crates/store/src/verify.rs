@@ -54,7 +54,7 @@ const PAGE: i64 = 20_000;
 
 /// The shape of the projections this code writes. When a migration adds projected columns it raises this,
 /// and `Store::open` rebuilds the projections of a database written by older code.
-pub(crate) const PROJECTION_VERSION: i64 = 1;
+pub(crate) const PROJECTION_VERSION: i64 = 2;
 
 impl Store {
     /// Check the whole chain, then compare every projection row with the fold of the events.
@@ -122,7 +122,7 @@ impl Store {
             });
         }
         let projection_break = if chain_break.is_none() {
-            compare_projection(&mut conn, &folded).await?
+            compare_projection(&mut conn, &folded, &self.figure_rules).await?
         } else {
             None
         };
@@ -166,8 +166,28 @@ impl Folded {
 async fn compare_projection(
     conn: &mut sqlx::AnyConnection,
     folded: &Folded,
+    figure_rules: &xinfang_domain::rules::FigureRules,
 ) -> Result<Option<Break>> {
     let mut breaks: Vec<Break> = Vec::new();
+
+    let mut stored: HashMap<String, Vec<crate::figures::FactRow>> = HashMap::new();
+    for row in crate::figures::all_fact_rows(&mut *conn).await? {
+        stored.entry(row.matter_id.clone()).or_default().push(row);
+    }
+    for m in folded.matters.values() {
+        let mut rows = stored.remove(m.id.as_str()).unwrap_or_default();
+        rows.sort_by_key(|r| r.ordinal);
+        if rows != crate::figures::rows_of(m, figure_rules) {
+            breaks.push(Break {
+                seq: folded.changed.get(&m.id).copied(),
+                reason: format!("事项 {} 的统计明细与其事件重放的结果不一致", m.id),
+            });
+        }
+    }
+    breaks.extend(stored.into_keys().map(|id| Break {
+        seq: None,
+        reason: format!("统计明细中的事项 {id} 在事件日志中不存在"),
+    }));
 
     let mut expected: HashMap<String, MatterRow> = folded
         .matter_rows()
@@ -266,6 +286,7 @@ impl Store {
             "units",
             "regions",
             "users",
+            "figure_facts",
         ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *tx)
@@ -279,6 +300,13 @@ impl Store {
             .map(|(c, s)| ContactRow::of(c, *s))
             .collect();
         projection::insert_contacts(&mut tx, &contacts).await?;
+        let facts: Vec<_> = folded
+            .matters
+            .values()
+            .flat_map(|m| crate::figures::rows_of(m, &self.figure_rules))
+            .collect();
+        crate::figures::insert_facts(&mut tx, &facts).await?;
+        crate::figures::set_facts_rules(&mut tx, &self.figure_rules).await?;
         for r in folded.org.regions() {
             projection::upsert_region(&mut tx, r, 0).await?;
         }

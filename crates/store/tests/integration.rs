@@ -928,3 +928,310 @@ async fn search_feed_follows_changes_with_contacts(db: Db) {
     let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, ["XF-8", "XF-7"]);
 }
+
+on_both_engines!(figures_in_sql_equal_the_domain_definitions);
+
+/// A small deterministic generator, so the histories are the same on every run and engine.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Histories with every kind of step on varied days: returns, extensions, late and missing answers,
+/// ratings by petitioners and by staff, repeats before and after 90 days. The figures the store sums in
+/// SQL must be those the domain defines, for any window, grouping and slice, before and after a rebuild;
+/// and a closed period's counts must not move when later events arrive.
+async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
+    use xinfang_domain::figures::{GroupBy, Period, Slice, Window, tally};
+    let ledger = ledger_with_org(&db.store).await;
+    let day0 = t0();
+    let mut dice = Dice(7);
+    let mut ids = Vec::new();
+    let try_run = |who: xinfang_domain::Principal, at: DateTime<Utc>, cmd: Command| {
+        let ledger = &ledger;
+        async move {
+            let _ = ledger.execute(&who, at, Change::Matter(cmd)).await;
+        }
+    };
+    let labour = || UnitId::parse(DISTRICT_LABOUR).unwrap();
+    let housing = || UnitId::parse(DISTRICT_HOUSING).unwrap();
+    for i in 0..40u64 {
+        let id = format!("XF-F{i:02}");
+        let mut at = day0 + Duration::days(dice.roll(120) as i64);
+        register(&ledger, &id, &format!("C-F{i:02}"), at).await;
+        ids.push(mid(&id));
+        let m = || mid(&id);
+        at += Duration::days(1 + dice.roll(20) as i64);
+        let first = if dice.roll(4) == 0 {
+            housing()
+        } else {
+            labour()
+        };
+        let dispatcher = staff(DISTRICT_BUREAU, Role::Dispatcher);
+        let transfer = |to| Command::Triage {
+            matter: m(),
+            triage: Triage::Transfer {
+                to,
+                co_handlers: vec![],
+            },
+        };
+        try_run(dispatcher.clone(), at, transfer(first.clone())).await;
+        if first == housing() {
+            at += Duration::days(1 + dice.roll(6) as i64);
+            try_run(
+                staff(DISTRICT_HOUSING, Role::Handler),
+                at,
+                Command::ReturnToBureau {
+                    matter: m(),
+                    reason: "不属于本单位职责".into(),
+                },
+            )
+            .await;
+            at += Duration::days(1 + dice.roll(10) as i64);
+            try_run(dispatcher.clone(), at, transfer(labour())).await;
+        }
+        if dice.roll(8) == 0 {
+            continue; // never accepted: overdue for ever
+        }
+        at += Duration::days(1 + dice.roll(20) as i64);
+        let handler = staff(DISTRICT_LABOUR, Role::Handler);
+        try_run(handler.clone(), at, Command::Accept { matter: m() }).await;
+        if dice.roll(3) == 0 {
+            at += Duration::days(20 + dice.roll(30) as i64);
+            try_run(
+                handler.clone(),
+                at,
+                Command::RequestExtension {
+                    matter: m(),
+                    days: 30,
+                    reason: "需要进一步调查".into(),
+                },
+            )
+            .await;
+            try_run(
+                staff(DISTRICT_LABOUR, Role::Leader),
+                at + Duration::days(1),
+                Command::DecideExtension {
+                    matter: m(),
+                    approve: dice.roll(4) != 0,
+                    note: "审批".into(),
+                },
+            )
+            .await;
+        }
+        if dice.roll(6) == 0 {
+            continue; // never answered
+        }
+        at += Duration::days(20 + dice.roll(70) as i64);
+        try_run(
+            handler.clone(),
+            at,
+            Command::Answer {
+                matter: m(),
+                outcome: Outcome::PartlySupported,
+                opinion: "已协调支付部分工资".into(),
+            },
+        )
+        .await;
+        for target in EvaluationTarget::BOTH {
+            let rating = match dice.roll(4) {
+                0 => continue,
+                1 => Rating::Satisfied,
+                2 => Rating::BasicallySatisfied,
+                _ => Rating::Unsatisfied,
+            };
+            let who = if dice.roll(3) == 0 {
+                staff(DISTRICT_BUREAU, Role::Registrar)
+            } else {
+                fixtures::petitioner(DISTRICT_BUREAU)
+            };
+            let when = at + Duration::days(dice.roll(40) as i64);
+            try_run(
+                who,
+                when,
+                Command::Evaluate {
+                    matter: m(),
+                    target,
+                    rating,
+                },
+            )
+            .await;
+        }
+        if dice.roll(2) == 0 {
+            let when = at + Duration::days(60 + dice.roll(60) as i64);
+            try_run(
+                staff(DISTRICT_BUREAU, Role::Registrar),
+                when,
+                Command::Register {
+                    filing: Filing::Existing {
+                        matter: m(),
+                        relation: ContactRelation::Repeat,
+                    },
+                    contact: Box::new(fixtures::draft(&format!("C-F{i:02}r"), when)),
+                },
+            )
+            .await;
+        }
+    }
+    assert_intact(&db.store).await;
+
+    let rules = db.store.figure_rules().clone();
+    let domain_counts = |matters: &[xinfang_domain::Matter], w: &Window, slice: &Slice, g| {
+        tally(matters.iter(), w, &rules, slice, g)
+    };
+    let load = || async {
+        let mut ms = Vec::new();
+        for id in &ids {
+            ms.push(ledger.matter(id).await.unwrap().unwrap());
+        }
+        ms
+    };
+    let matters = load().await;
+    let start = xinfang_domain::workflow::china_date(day0);
+    let labour_slice = Slice {
+        units: Some([labour()].into()),
+        ..Slice::default()
+    };
+    let region_slice = Slice {
+        region: Some(xinfang_domain::ids::RegionCode::parse("330100").unwrap()),
+        domain: Some("劳动和社会保障".into()),
+        ..Slice::default()
+    };
+    let everything = Slice::default();
+    let groups = [
+        GroupBy::Total,
+        GroupBy::Unit,
+        GroupBy::Region { digits: 4 },
+        GroupBy::Channel,
+    ];
+    let mut windows: Vec<Window> = [
+        (0, 30, 0),
+        (10, 15, 0),
+        (30, 60, 45),
+        (60, 14, -5),
+        (90, 90, 200),
+        (150, 30, 0),
+        (200, 60, 100),
+    ]
+    .into_iter()
+    .map(|(offset, length, lag)| {
+        let from = start + Duration::days(offset);
+        let period = Period::new(from, from + Duration::days(length)).unwrap();
+        Window::new(period, period.to + Duration::days(lag)).unwrap()
+    })
+    .collect();
+    // Seen on the very days deadlines and evaluation windows end, and the day after: the edges.
+    for m in matters.iter().take(12) {
+        let edges = m.duties.iter().map(|d| d.due).chain(m.evaluation_due);
+        for (k, edge) in edges.enumerate() {
+            let period = Period::new(start, edge.max(start)).unwrap();
+            let as_of = period.to + Duration::days((k % 2) as i64);
+            windows.push(Window::new(period, as_of).unwrap());
+        }
+    }
+    let mut compared = 0;
+    for w in windows {
+        for (gi, g) in groups.iter().enumerate() {
+            let slice = [&everything, &labour_slice, &region_slice][gi % 3];
+            let sql = db.store.figure_counts(&w, slice, *g, true).await.unwrap();
+            let want = domain_counts(&matters, &w, slice, *g);
+            let sql: std::collections::BTreeMap<_, _> = sql
+                .into_iter()
+                .filter(|(_, c)| c.entries().any(|(_, n)| n > 0))
+                .collect();
+            let want: std::collections::BTreeMap<_, _> = want
+                .into_iter()
+                .filter(|(_, c)| c.entries().any(|(_, n)| n > 0))
+                .collect();
+            assert_eq!(sql, want, "window {w:?}, {g:?}");
+            compared += want.len();
+        }
+    }
+    assert!(compared > 20, "the windows count things: {compared}");
+
+    // The drill-down lists the matters the domain says are behind a part.
+    let w = Window::closing(Period::new(start, start + Duration::days(200)).unwrap());
+    let parts = [
+        xinfang_domain::figures::Part::AnswerLate,
+        xinfang_domain::figures::Part::DecisionOverdue,
+    ];
+    let (listed, total) = db
+        .store
+        .figure_matters(&w, &Slice::default(), &parts, 1000, 0)
+        .await
+        .unwrap();
+    let want = xinfang_domain::figures::matters_behind(
+        matters.iter(),
+        &w,
+        &rules,
+        &Slice::default(),
+        &parts,
+    );
+    assert_eq!(listed, want);
+    assert_eq!(total as usize, want.len());
+    assert!(!want.is_empty());
+
+    // A closed period does not move when later events arrive, nor after a rebuild.
+    let closed = Window::closing(Period::new(start, start + Duration::days(60)).unwrap());
+    let before = db
+        .store
+        .figure_counts(&closed, &Slice::default(), GroupBy::Unit, false)
+        .await
+        .unwrap();
+    let later = day0 + Duration::days(400);
+    for (n, id) in ids.iter().enumerate() {
+        let late_letter = day0 + Duration::days(20);
+        let mut draft = fixtures::draft(&format!("C-late{n}"), late_letter);
+        draft.received_at = late_letter;
+        try_run(
+            staff(DISTRICT_BUREAU, Role::Registrar),
+            later,
+            Command::Register {
+                filing: Filing::Existing {
+                    matter: id.clone(),
+                    relation: ContactRelation::Repeat,
+                },
+                contact: Box::new(draft),
+            },
+        )
+        .await;
+        try_run(
+            staff(DISTRICT_LABOUR, Role::Handler),
+            later,
+            Command::Accept { matter: id.clone() },
+        )
+        .await;
+    }
+    db.store.rebuild_projections().await.unwrap();
+    let after = db
+        .store
+        .figure_counts(&closed, &Slice::default(), GroupBy::Unit, false)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    // Seen as of today, the late letters are there.
+    let corrected =
+        Window::new(closed.period, xinfang_domain::workflow::china_date(later)).unwrap();
+    let now = db
+        .store
+        .figure_counts(&corrected, &Slice::default(), GroupBy::Total, false)
+        .await
+        .unwrap();
+    let then = db
+        .store
+        .figure_counts(&closed, &Slice::default(), GroupBy::Total, false)
+        .await
+        .unwrap();
+    assert!(
+        now[""].get(xinfang_domain::figures::Part::Contacts)
+            > then[""].get(xinfang_domain::figures::Part::Contacts)
+    );
+    assert_intact(&db.store).await;
+}

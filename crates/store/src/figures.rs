@@ -1,0 +1,494 @@
+//! The figures of brief §6 from the `figure_facts` table: the rows are the domain's [`Fact`]s, kept with
+//! the projections, and each [`Part`] is summed in SQL with the condition [`Fact::count`] applies, so a
+//! bulletin reads only the rows of its period. The tests check both give the same counts.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use xinfang_domain::Matter;
+use xinfang_domain::catalog::code as tag;
+use xinfang_domain::figures::{
+    CONTACT_FLAGS, Counts, Fact, FactKind, GroupBy, Part, RATING_PARTS, Slice, Window, facts,
+};
+use xinfang_domain::ids::{Level, MatterId};
+use xinfang_domain::rules::FigureRules;
+
+use crate::log::multi_row_insert;
+use crate::{Result, Store, StoreError};
+
+const FACT_COLUMNS: &str = "matter_id, ordinal, kind, day, known_on, done_on, changed_on, \
+                            changed_day, region, domain, purpose, channel, unit, amount, flags";
+const FACT_WIDTH: usize = 15;
+/// Rows per INSERT: well under SQLite's 32,766 bound parameters.
+const FACT_ROWS_PER_STATEMENT: usize = 500;
+
+/// One row of `figure_facts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FactRow {
+    pub(crate) matter_id: String,
+    pub(crate) ordinal: i64,
+    kind: String,
+    day: String,
+    known_on: String,
+    done_on: Option<String>,
+    changed_on: Option<String>,
+    changed_day: Option<String>,
+    region: String,
+    domain: String,
+    purpose: String,
+    channel: String,
+    unit: String,
+    amount: i64,
+    flags: i64,
+}
+
+fn day_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl FactRow {
+    fn of(matter: &MatterId, ordinal: usize, f: &Fact) -> Self {
+        Self {
+            matter_id: matter.as_str().to_owned(),
+            ordinal: ordinal as i64,
+            kind: f.kind.code().to_owned(),
+            day: day_text(f.day),
+            known_on: day_text(f.known_on),
+            done_on: f.done_on.map(day_text),
+            changed_on: f.changed_on.map(day_text),
+            changed_day: f.changed_day.map(day_text),
+            region: f.region.as_str().to_owned(),
+            domain: f.domain.clone(),
+            purpose: tag(&f.purpose),
+            channel: tag(&f.channel),
+            unit: f.unit.as_str().to_owned(),
+            amount: f.amount as i64,
+            flags: i64::from(f.flags),
+        }
+    }
+
+    fn from_row(r: &AnyRow) -> Result<Self> {
+        Ok(Self {
+            matter_id: r.try_get("matter_id")?,
+            ordinal: r.try_get("ordinal")?,
+            kind: r.try_get("kind")?,
+            day: r.try_get("day")?,
+            known_on: r.try_get("known_on")?,
+            done_on: r.try_get("done_on")?,
+            changed_on: r.try_get("changed_on")?,
+            changed_day: r.try_get("changed_day")?,
+            region: r.try_get("region")?,
+            domain: r.try_get("domain")?,
+            purpose: r.try_get("purpose")?,
+            channel: r.try_get("channel")?,
+            unit: r.try_get("unit")?,
+            amount: r.try_get("amount")?,
+            flags: r.try_get("flags")?,
+        })
+    }
+}
+
+/// The rows of one matter, in order.
+pub(crate) fn rows_of(m: &Matter, rules: &FigureRules) -> Vec<FactRow> {
+    facts(m, rules)
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FactRow::of(&m.id, i, f))
+        .collect()
+}
+
+/// Replace the rows of these matters by `rows` (all of theirs).
+pub(crate) async fn replace_facts(
+    conn: &mut AnyConnection,
+    matters: &[&MatterId],
+    rows: &[FactRow],
+) -> Result<()> {
+    for chunk in matters.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM figure_facts WHERE matter_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.as_str().to_owned());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    insert_facts(conn, rows).await
+}
+
+pub(crate) async fn insert_facts(conn: &mut AnyConnection, rows: &[FactRow]) -> Result<()> {
+    for chunk in rows.chunks(FACT_ROWS_PER_STATEMENT) {
+        let sql = multi_row_insert("figure_facts", FACT_COLUMNS, FACT_WIDTH, chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.matter_id.clone())
+                .bind(r.ordinal)
+                .bind(r.kind.clone())
+                .bind(r.day.clone())
+                .bind(r.known_on.clone())
+                .bind(r.done_on.clone())
+                .bind(r.changed_on.clone())
+                .bind(r.changed_day.clone())
+                .bind(r.region.clone())
+                .bind(r.domain.clone())
+                .bind(r.purpose.clone())
+                .bind(r.channel.clone())
+                .bind(r.unit.clone())
+                .bind(r.amount)
+                .bind(r.flags);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn all_fact_rows(conn: &mut AnyConnection) -> Result<Vec<FactRow>> {
+    let sql = format!("SELECT {FACT_COLUMNS} FROM figure_facts");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(FactRow::from_row)
+        .collect()
+}
+
+pub(crate) async fn facts_rules(conn: &mut AnyConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT repeat_window_days FROM figure_facts_rules WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+pub(crate) async fn set_facts_rules(conn: &mut AnyConnection, rules: &FigureRules) -> Result<()> {
+    sqlx::query("UPDATE figure_facts_rules SET repeat_window_days = $1 WHERE id = 1")
+        .bind(i64::from(rules.repeat_window_days))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The SQL of one part: the kind of row it counts, the condition on the row, what it adds.
+struct PartSql {
+    kind: FactKind,
+    condition: String,
+    amount: &'static str,
+}
+
+/// The conditions of [`Fact::count`] in SQL, with the window's days written in (they are dates, never
+/// text from a request).
+fn part_sql(part: Part, w: &Window) -> PartSql {
+    let from = day_text(w.period.from);
+    let to = day_text(w.period.to);
+    let as_of = day_text(w.as_of);
+    let end = day_text(w.period.to.min(w.as_of));
+    let in_period = |col: &str| format!("({col} >= '{from}' AND {col} <= '{to}')");
+    let due = format!(
+        "(CASE WHEN changed_on IS NOT NULL AND changed_on <= '{as_of}' THEN changed_day ELSE day END)"
+    );
+    let done = format!("(CASE WHEN done_on <= '{as_of}' THEN done_on END)");
+    let counted = format!(
+        "({p} AND ({done} IS NOT NULL OR {due} < '{as_of}'))",
+        p = in_period(&due)
+    );
+    let decision = |kind, cond: String| PartSql {
+        kind,
+        condition: cond,
+        amount: "1",
+    };
+    let simple = |kind, cond: String| PartSql {
+        kind,
+        condition: cond,
+        amount: "1",
+    };
+    let on_time = format!(
+        "{} AND {done} IS NOT NULL AND {done} <= {due}",
+        in_period(&due)
+    );
+    let late = format!(
+        "{} AND {done} IS NOT NULL AND {done} > {due}",
+        in_period(&due)
+    );
+    let overdue = format!(
+        "{} AND {done} IS NULL AND {due} < '{as_of}'",
+        in_period(&due)
+    );
+    let rated = format!("done_on <= '{as_of}'");
+    let expired = format!("(done_on IS NULL OR done_on > '{as_of}') AND day < '{as_of}'");
+    let contact_flag = |part: Part| {
+        let bit = CONTACT_FLAGS
+            .iter()
+            .position(|p| *p == part)
+            .expect("a contact part");
+        simple(FactKind::Contact, format!("(flags & {}) <> 0", 1 << bit))
+    };
+    match part {
+        Part::Contacts => simple(FactKind::Contact, "1 = 1".into()),
+        Part::Persons => PartSql {
+            kind: FactKind::Contact,
+            condition: "1 = 1".into(),
+            amount: "amount",
+        },
+        Part::Matters
+        | Part::Online
+        | Part::Repeat
+        | Part::Collective
+        | Part::National
+        | Part::Provincial => contact_flag(part),
+        Part::DecisionOnTime => decision(FactKind::Decision, on_time),
+        Part::DecisionLate => decision(FactKind::Decision, late),
+        Part::DecisionOverdue => decision(FactKind::Decision, overdue),
+        Part::AnswerOnTime => decision(FactKind::Answer, on_time),
+        Part::AnswerLate => decision(FactKind::Answer, late),
+        Part::AnswerOverdue => decision(FactKind::Answer, overdue),
+        Part::AnswerNotYetDue => decision(
+            FactKind::Answer,
+            format!(
+                "NOT {counted} AND known_on <= '{end}' AND (done_on IS NULL OR done_on > '{end}') \
+                 AND {due} >= '{end}'"
+            ),
+        ),
+        Part::BureauRated => simple(FactKind::Window, format!("flags = 0 AND {rated}")),
+        Part::BureauExpired => simple(FactKind::Window, format!("flags = 0 AND {expired}")),
+        Part::UnitRated => simple(FactKind::Window, format!("flags = 1 AND {rated}")),
+        Part::UnitExpired => simple(FactKind::Window, format!("flags = 1 AND {expired}")),
+        Part::OneTimeResolved => simple(
+            FactKind::OneTime,
+            format!("(done_on IS NULL OR done_on > '{as_of}')"),
+        ),
+        Part::OneTimeNotResolved => simple(FactKind::OneTime, format!("done_on <= '{as_of}'")),
+        Part::OneTimeWatching => simple(
+            FactKind::OneTime,
+            format!("(done_on IS NULL OR done_on > '{as_of}') AND changed_day > '{as_of}'"),
+        ),
+        rating => {
+            let index = RATING_PARTS
+                .iter()
+                .position(|p| *p == rating)
+                .expect("every other part is a rating");
+            simple(FactKind::Rating, format!("flags = {index}"))
+        }
+    }
+}
+
+/// Which rows of a kind can count in the window at all (the part conditions narrow further); written
+/// so that the `(kind, day)` and `(kind, changed_day)` indexes find them.
+fn kind_rows(kind: FactKind, w: &Window, not_yet_due: bool) -> String {
+    let from = day_text(w.period.from);
+    let to = day_text(w.period.to);
+    let as_of = day_text(w.as_of);
+    let end = day_text(w.period.to.min(w.as_of));
+    let k = kind.code();
+    let days = format!("day >= '{from}' AND day <= '{to}'");
+    match kind {
+        FactKind::Decision | FactKind::Answer => {
+            let moved = format!("changed_day >= '{from}' AND changed_day <= '{to}'");
+            let mut rows =
+                format!("(kind = '{k}' AND known_on <= '{as_of}' AND ({days} OR ({moved})))");
+            if kind == FactKind::Answer && not_yet_due {
+                // Pending at the period's end: any deadline after it, so no index narrows these.
+                rows = format!(
+                    "({rows} OR (kind = '{k}' AND known_on <= '{end}' \
+                     AND (done_on IS NULL OR done_on > '{end}')))"
+                );
+            }
+            rows
+        }
+        _ => format!("(kind = '{k}' AND known_on <= '{as_of}' AND {days})"),
+    }
+}
+
+/// The slice as SQL conditions with `$n` placeholders from `first`, and the values to bind.
+fn slice_sql(slice: &Slice, first: usize) -> (String, Vec<String>) {
+    let mut conds = Vec::new();
+    let mut binds = Vec::new();
+    let mark = |value: String, binds: &mut Vec<String>| {
+        binds.push(value);
+        format!("${}", first + binds.len() - 1)
+    };
+    if let Some(r) = &slice.region {
+        let code = r.as_str();
+        let prefix = match r.level() {
+            Level::Province => &code[..2],
+            Level::City => &code[..4],
+            _ => code,
+        };
+        let m = mark(format!("{prefix}%"), &mut binds);
+        conds.push(format!("region LIKE {m}"));
+    }
+    if let Some(units) = &slice.units {
+        if units.is_empty() {
+            conds.push("1 = 0".into());
+        } else {
+            let marks: Vec<String> = units
+                .iter()
+                .map(|u| mark(u.as_str().to_owned(), &mut binds))
+                .collect();
+            conds.push(format!("unit IN ({})", marks.join(", ")));
+        }
+    }
+    if let Some(d) = &slice.domain {
+        let m = mark(d.clone(), &mut binds);
+        conds.push(format!("domain = {m}"));
+    }
+    if let Some(c) = &slice.channel {
+        let m = mark(tag(c), &mut binds);
+        conds.push(format!("channel = {m}"));
+    }
+    if let Some(p) = &slice.purpose {
+        let m = mark(tag(p), &mut binds);
+        conds.push(format!("purpose = {m}"));
+    }
+    let sql = conds
+        .iter()
+        .map(|c| format!(" AND {c}"))
+        .collect::<String>();
+    (sql, binds)
+}
+
+fn group_sql(group: GroupBy) -> String {
+    match group {
+        GroupBy::Total => "''".into(),
+        GroupBy::Region { digits } => format!("substr(region, 1, {})", digits.clamp(1, 12)),
+        GroupBy::Unit => "unit".into(),
+        GroupBy::Domain => "domain".into(),
+        GroupBy::Channel => "channel".into(),
+        GroupBy::Purpose => "purpose".into(),
+    }
+}
+
+fn group_key(group: GroupBy, raw: String) -> String {
+    match group {
+        GroupBy::Region { .. } => format!("{raw:0<6}"),
+        _ => raw,
+    }
+}
+
+impl Store {
+    /// The counts of every part for `w`, one row per group, only things in `slice`: what
+    /// [`xinfang_domain::figures::tally`] gives for the same matters. `not_yet_due` also counts
+    /// [`Part::AnswerNotYetDue`] (the 按期办结率 variant), which reads every answer pending at the period's end.
+    pub async fn figure_counts(
+        &self,
+        w: &Window,
+        slice: &Slice,
+        group: GroupBy,
+        not_yet_due: bool,
+    ) -> Result<BTreeMap<String, Counts>> {
+        let mut by_kind: BTreeMap<FactKind, Vec<(Part, PartSql)>> = BTreeMap::new();
+        for part in Part::ALL {
+            if *part == Part::AnswerNotYetDue && !not_yet_due {
+                continue;
+            }
+            let sql = part_sql(*part, w);
+            by_kind.entry(sql.kind).or_default().push((*part, sql));
+        }
+        let (slice_cond, binds) = slice_sql(slice, 1);
+        let g = group_sql(group);
+        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut conn = self.pool.acquire().await?;
+        for (kind, parts) in by_kind {
+            let sums: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, (_, p))| {
+                    format!(
+                        "CAST(SUM(CASE WHEN {} THEN {} ELSE 0 END) AS BIGINT) AS p{i}",
+                        p.condition, p.amount
+                    )
+                })
+                .collect();
+            // PostgreSQL refuses to group by a constant: the total is one aggregate row.
+            let group_by = match group {
+                GroupBy::Total => String::new(),
+                _ => format!(" GROUP BY {g}"),
+            };
+            let sql = format!(
+                "SELECT {g} AS g, {} FROM figure_facts WHERE {}{slice_cond}{group_by}",
+                sums.join(", "),
+                kind_rows(kind, w, not_yet_due),
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                q = q.bind(b.clone());
+            }
+            for row in q.fetch_all(&mut *conn).await? {
+                let key = group_key(group, row.try_get("g")?);
+                let counts = out.entry(key).or_default();
+                for (i, (part, _)) in parts.iter().enumerate() {
+                    let n: Option<i64> = row.try_get(i + 1)?;
+                    let n = n.unwrap_or(0);
+                    if n < 0 {
+                        return Err(StoreError::Corrupt(format!("统计结果为负数：{n}")));
+                    }
+                    if n > 0 {
+                        counts.add(*part, n as u64);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The matters behind parts of a figure in `w` and `slice` (its drill-down), in id order, at most
+    /// `limit` after `offset`, with how many there are in all.
+    pub async fn figure_matters(
+        &self,
+        w: &Window,
+        slice: &Slice,
+        parts: &[Part],
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<MatterId>, i64)> {
+        if parts.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let not_yet_due = parts.contains(&Part::AnswerNotYetDue);
+        let conds: Vec<String> = parts
+            .iter()
+            .map(|p| {
+                let s = part_sql(*p, w);
+                format!(
+                    "({} AND ({}))",
+                    kind_rows(s.kind, w, not_yet_due),
+                    s.condition
+                )
+            })
+            .collect();
+        let (slice_cond, binds) = slice_sql(slice, 1);
+        let filter = format!("({}){slice_cond}", conds.join(" OR "));
+        let mut conn = self.pool.acquire().await?;
+        let count_sql =
+            format!("SELECT COUNT(DISTINCT matter_id) FROM figure_facts WHERE {filter}");
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let total = q.fetch_one(&mut *conn).await?;
+        let list_sql = format!(
+            "SELECT DISTINCT matter_id FROM figure_facts WHERE {filter} ORDER BY matter_id \
+             LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        );
+        let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(list_sql));
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let ids = q
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|s| {
+                MatterId::parse(&s)
+                    .map_err(|e| StoreError::Corrupt(format!("统计表中的事项编号 {s} 无效：{e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((ids, total))
+    }
+}
