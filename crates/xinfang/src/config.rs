@@ -135,6 +135,7 @@ impl Settings {
         };
         Ok(StoreOptions {
             sqlite_synchronous_full: full,
+            figure_rules: self.rules.figures.clone(),
             ..StoreOptions::default()
         })
     }
