@@ -255,7 +255,12 @@ async fn main() {
             );
             latency.insert(
                 label,
-                serde_json::json!({"p50_ms": percentile(&times, 0.5), "p99_ms": percentile(&times, 0.99), "queries": times.len()}),
+                serde_json::json!({
+                    "p50_ms": percentile(&times, 0.5),
+                    "p99_ms": percentile(&times, 0.99),
+                    "max_ms": times.last().unwrap(),
+                    "queries": times.len(),
+                }),
             );
         }
     }
@@ -303,6 +308,7 @@ async fn main() {
     );
     let report = serde_json::json!({
         "matters": n,
+        "reused": reuse,
         "index_seconds": index_secs,
         "index_bytes": size,
         "latency": latency,
