@@ -10,6 +10,7 @@
 //! runs each matter against the field its viewer may read, so nobody finds a matter through a name,
 //! number or address they may not see.
 
+mod substring;
 mod tokenizer;
 
 use std::collections::BTreeSet;
@@ -21,9 +22,10 @@ use std::sync::{Arc, Mutex};
 use chrono::{Datelike, NaiveDate};
 use jieba_rs::Jieba;
 use sha2::{Digest, Sha256};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing,
@@ -32,7 +34,8 @@ use tantivy::schema::{
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TERMINATED,
+    TantivyDocument, Term,
 };
 use xinfang_domain::access::{self, IdentityView};
 use xinfang_domain::org::Org;
@@ -57,6 +60,9 @@ const BIG_HEAP: usize = 1 << 30;
 /// A query longer than this (characters) is refused: nobody types that, and it would be slow.
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_WORDS: usize = 16;
+/// Searches count matches up to this many; beyond, the total is a lower bound ("1000+"), as the matter
+/// lists say (counting every match of a common word over a million matters costs more than the search).
+pub const COUNT_CAP: usize = 1_000;
 /// Snippets are cut to about this many bytes (tantivy counts bytes: ~80 Chinese characters).
 const SNIPPET_BYTES: usize = 240;
 
@@ -385,9 +391,12 @@ pub struct Snippet {
     pub highlights: Vec<(usize, usize)>,
 }
 
-/// The hits of one page, how many matched in all, and what makes their snippets.
+/// The hits of one page, how many matched (up to [`COUNT_CAP`]), and what makes their snippets.
 pub struct Found {
+    /// Matters matching, counted up to [`COUNT_CAP`].
     pub total: usize,
+    /// False when more than [`COUNT_CAP`] matched (`total` is then [`COUNT_CAP`]).
+    pub total_is_exact: bool,
     pub hits: Vec<Hit>,
     snippets: Snippets,
 }
@@ -468,9 +477,28 @@ fn words_query(tokenizer: &ZhTokenizer, words: &[String], field: Field) -> Box<d
     let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in words {
         let (jieba, bigrams) = tokenizer.query_terms(word);
+        let whole =
+            sequence(field, &jieba).map(|q| Box::new(BoostQuery::new(q, 2.0)) as Box<dyn Query>);
+        if bigrams.len() >= 2 && spells(&jieba, word) {
+            // Three or more Han characters that jieba's words spell out: the bigrams' positions are
+            // read only where those words do not match (crate::substring).
+            if let Some(words) = whole {
+                all.push((
+                    Occur::Must,
+                    Box::new(substring::SubstringQuery {
+                        words,
+                        bigrams: bigrams
+                            .iter()
+                            .map(|(at, t)| (*at - bigrams[0].0, Term::from_field_text(field, t)))
+                            .collect(),
+                    }),
+                ));
+                continue;
+            }
+        }
         let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(q) = sequence(field, &jieba) {
-            either.push((Occur::Should, Box::new(BoostQuery::new(q, 2.0))));
+        if let Some(q) = whole {
+            either.push((Occur::Should, q));
         }
         if let Some(q) = sequence(field, &bigrams) {
             either.push((Occur::Should, q));
@@ -482,6 +510,21 @@ fn words_query(tokenizer: &ZhTokenizer, words: &[String], field: Field) -> Box<d
         all.push((Occur::Must, Box::new(BooleanQuery::new(either))));
     }
     Box::new(BooleanQuery::new(all))
+}
+
+/// Whether jieba's words of `word`, in a row, are `word` itself, all Han characters: then a text where
+/// they match holds `word`, so holds its bigrams in a row.
+fn spells(jieba: &[(usize, String)], word: &str) -> bool {
+    let mut at = 0;
+    let mut spelt = String::with_capacity(word.len());
+    for (offset, w) in jieba {
+        if *offset != at {
+            return false;
+        }
+        at += w.chars().count();
+        spelt.push_str(w);
+    }
+    spelt == word && word.chars().all(tokenizer::is_han)
 }
 
 /// Terms at their character offsets: one term, or a phrase.
@@ -705,14 +748,26 @@ impl SearchIndex {
             .await?;
         self.commit(head).await?;
         // Back to a small writer: the big one's buffers are not needed between rebuilds.
-        let writer = Arc::clone(&self.writer);
-        tokio::task::spawn_blocking(move || {
-            *writer.lock().expect("not poisoned") = None;
-        })
-        .await
-        .map_err(|_| SearchError::Interrupted)?;
+        self.settle().await?;
         self.indexed.store(head, AtomicOrdering::SeqCst);
         Ok(n)
+    }
+
+    /// Let the writer finish merging the segments of what was committed, then release it (the next
+    /// write opens a small one). Dropping a writer would abandon its merges and leave a rebuilt index
+    /// in many small segments, which every query pays for.
+    pub async fn settle(&self) -> Result<()> {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            if let Some(w) = writer.lock().expect("not poisoned").take() {
+                w.wait_merging_threads()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|_| SearchError::Interrupted)??;
+        self.reader.reload()?;
+        Ok(())
     }
 
     /// Read matters after `cursor` batch by batch and hand them to the writer; the next batch is read
@@ -810,7 +865,7 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Matters matching the query that this viewer may see, with exact total.
+    /// Matters matching the query that this viewer may see, counted up to [`COUNT_CAP`].
     pub fn search(&self, q: &SearchQuery, viewer: &Viewer) -> Result<Found> {
         let words = query_words(&q.text)?;
         let f = &self.fields;
@@ -818,18 +873,17 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 1000);
         let top = TopDocs::with_limit(limit).and_offset(q.offset);
-        let (total, hits): (usize, Vec<(f32, DocAddress)>) = match q.order {
-            SortOrder::Relevance => searcher.search(&*query, &(Count, top.order_by_score()))?,
-            SortOrder::Received => {
-                let (total, docs) = searcher.search(
+        let (total, total_is_exact) = count_up_to(&searcher, &*query, COUNT_CAP)?;
+        let hits: Vec<(f32, DocAddress)> = match q.order {
+            SortOrder::Relevance => searcher.search(&*query, &top.order_by_score())?,
+            SortOrder::Received => searcher
+                .search(
                     &*query,
-                    &(
-                        Count,
-                        top.order_by_fast_field::<i64>("received", Order::Desc),
-                    ),
-                )?;
-                (total, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
-            }
+                    &top.order_by_fast_field::<i64>("received", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(_, a)| (0.0, a))
+                .collect(),
         };
         let mut out = Vec::with_capacity(hits.len());
         for (score, address) in hits {
@@ -852,6 +906,7 @@ impl SearchIndex {
         }
         Ok(Found {
             total,
+            total_is_exact,
             hits: out,
             snippets: Snippets {
                 searcher,
@@ -988,6 +1043,31 @@ impl SearchIndex {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// How many live documents match, counting no further than `cap`; whether that is all of them.
+fn count_up_to(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    cap: usize,
+) -> Result<(usize, bool)> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut n = 0;
+    for reader in searcher.segment_readers() {
+        let mut docs = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = docs.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                n += 1;
+                if n > cap {
+                    return Ok((cap, false));
+                }
+            }
+            doc = docs.advance();
+        }
+    }
+    Ok((n, true))
 }
 
 fn hidden_clone(clauses: &[(Occur, Box<dyn Query>)]) -> Vec<(Occur, Box<dyn Query>)> {

@@ -195,3 +195,40 @@ async fn words_are_found_as_words_and_as_substrings_with_snippets() {
         Err(SearchError::Query(QueryError::TooLong))
     ));
 }
+
+#[tokio::test]
+async fn totals_count_up_to_the_cap_and_say_when_there_are_more() {
+    let docs = (0..=COUNT_CAP)
+        .map(|i| {
+            doc(
+                &format!("XF-{i}"),
+                "2025-03-01",
+                "拖欠工资",
+                if i == 7 {
+                    "工地拖欠工资，宿舍没有暖气。"
+                } else {
+                    "工地拖欠工资。"
+                },
+            )
+        })
+        .collect();
+    let (index, _dir) = index_of(docs).await;
+    let who = Viewer::operator();
+    let q = |text: &str, order| SearchQuery {
+        text: text.into(),
+        order,
+        limit: 20,
+        ..SearchQuery::default()
+    };
+    for order in [SortOrder::Relevance, SortOrder::Received] {
+        let found = index.search(&q("工资", order), &who).unwrap();
+        assert_eq!((found.total, found.total_is_exact), (COUNT_CAP, false));
+        assert_eq!(found.hits.len(), 20);
+    }
+    // Under the cap, the count is exact.
+    let found = index
+        .search(&q("暖气", SortOrder::Relevance), &who)
+        .unwrap();
+    assert_eq!((found.total, found.total_is_exact), (1, true));
+    assert_eq!(ids(&found), ["XF-7"]);
+}

@@ -71,8 +71,11 @@ pub struct SearchHit {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchPage {
-    /// Matters matching, exactly.
+    /// Matters matching, counted up to 1,000 (as the matter lists count).
     pub total: usize,
+    /// False when more than 1,000 matched: `total` is then 1,000, a lower bound ("1000+"; narrow the
+    /// words or filters to count exactly).
+    pub total_is_exact: bool,
     pub limit: u32,
     pub offset: u32,
     pub items: Vec<SearchHit>,
@@ -281,6 +284,7 @@ pub async fn search(
     }
     Ok(Json(SearchPage {
         total: found.total,
+        total_is_exact: found.total_is_exact,
         limit: query.limit as u32,
         offset: query.offset as u32,
         items,

@@ -122,6 +122,7 @@ async fn words_filters_orders_and_scope(app: TestApp) {
     // Both orders; two words must both occur.
     let relevance = search(&app, &registrar, &q("供暖")).await;
     assert_eq!(relevance["total"], 2);
+    assert_eq!(relevance["total_is_exact"], true);
     assert_eq!(ids(&relevance)[0], heating, "in the summary and the text");
     let newest = search(&app, &registrar, &format!("{}&order=received", q("供暖"))).await;
     assert_eq!(ids(&newest), [wages.clone(), heating.clone()]);
