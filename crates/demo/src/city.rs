@@ -171,9 +171,10 @@ impl CompanyKind {
 impl District {
     /// Companies of one kind in this district (every kind has at least one).
     pub fn companies_of(&self, kind: CompanyKind) -> Vec<&str> {
+        let suffixes = kind.suffixes();
         self.companies
             .iter()
-            .filter(|c| CompanyKind::of(c) == Some(kind))
+            .filter(|c| suffixes.iter().any(|s| c.ends_with(s)) && CompanyKind::of(c) == Some(kind))
             .map(String::as_str)
             .collect()
     }
@@ -339,6 +340,84 @@ const SOE_KINDS: &[&str] = &[
 
 const ORDINALS: &[&str] = &["一", "二", "三", "四", "五", "六", "七", "八", "九"];
 
+/// First and second characters of the further trade names a large city needs (see [`Size`]).
+const BRAND_A: &[&str] = &[
+    "恒", "宏", "鑫", "华", "瑞", "金", "永", "天", "博", "润", "汇", "鼎", "荣", "兴", "佳", "中",
+    "昊", "明", "嘉", "泰", "富", "安", "和", "祥", "宝", "凯", "旭", "锦", "新", "益", "正", "福",
+    "晟", "辰", "东", "信", "久", "聚", "盈", "创", "耀", "启", "良", "弘", "同", "铭", "德", "丰",
+    "骏", "坤", "隆", "卓", "航", "兆", "海", "志", "乾", "裕", "远", "鸿", "大", "盛", "万", "国",
+];
+const BRAND_B: &[&str] = &[
+    "达", "远", "盛", "鼎", "丰", "诚", "信", "恒", "泽", "通", "昌", "旺", "和", "润", "阳", "泰",
+    "利", "源", "顺", "瑞", "升", "程", "禾", "友", "宇", "越", "图", "元", "联", "华", "明", "毅",
+    "成", "航", "纳", "运", "辉", "腾", "发", "业", "邦", "嘉", "安", "美", "景", "峰", "川", "驰",
+];
+
+/// Tails of further village names ("东山头村").
+const VILLAGE_TAILS: &[&str] = &["头", "口", "下", "上", "里", "埠", "前", "后"];
+
+/// Kinds of further schools.
+const SCHOOL_KINDS: &[&str] = &["小学", "中学", "幼儿园", "中心小学", "实验学校", "初级中学"];
+
+/// How large the city is. The base pools (5–10 streets a district, 3–8 communities a street, 5–7
+/// estates, about 14 companies …) are those of a city receiving a few thousand matters a year; a city
+/// receiving more is larger: it has more estates, companies, schools and villages, so that letters
+/// about one of them within a month stay as rare as in the small city. Pools grow in proportion to the
+/// matters beyond [`Size::BASE_MATTERS`] a year (up to [`Size::MAX_FACTOR`] times), streets and their
+/// communities each by its square root (so communities too grow in proportion).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Size {
+    factor: f64,
+}
+
+impl Size {
+    /// Matters a year of the city the base pools are made for.
+    pub const BASE_MATTERS: u32 = 4_000;
+    /// Pools stop growing at this factor (100,000 matters a year).
+    pub const MAX_FACTOR: f64 = 25.0;
+
+    /// The base city.
+    pub const fn base() -> Size {
+        Size { factor: 1.0 }
+    }
+
+    /// The city that receives `matters` matters a year.
+    pub fn for_matters(matters: u32) -> Size {
+        Size {
+            factor: (f64::from(matters) / f64::from(Self::BASE_MATTERS))
+                .clamp(1.0, Self::MAX_FACTOR),
+        }
+    }
+
+    /// How many times the base pools.
+    pub fn factor(self) -> f64 {
+        self.factor
+    }
+
+    fn grown(self) -> bool {
+        self.factor > 1.0
+    }
+
+    /// `n` items of the base city, grown in proportion.
+    fn pool(self, n: usize) -> usize {
+        (n as f64 * self.factor).round() as usize
+    }
+
+    /// `n` items of the base city, grown by the square root of the factor.
+    fn tree(self, n: usize) -> usize {
+        (n as f64 * self.factor.sqrt()).round() as usize
+    }
+}
+
+/// A trade name: one of [`BRANDS`], or in a grown city also one made of two characters.
+fn brand<R: Rng + ?Sized>(r: &mut R, size: Size) -> String {
+    if !size.grown() || r.random_bool(0.3) {
+        pick(r, BRANDS).to_string()
+    } else {
+        format!("{}{}", pick(r, BRAND_A), pick(r, BRAND_B))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
@@ -413,8 +492,14 @@ enum DistrictType {
     CountyCity,
 }
 
-/// Generates the whole city. Deterministic for a given RNG state.
+/// Generates the whole city of the base size. Deterministic for a given RNG state.
 pub fn generate_city(rng: &mut impl Rng) -> City {
+    generate_city_sized(rng, Size::base())
+}
+
+/// Generates the whole city of a size. Deterministic for a given RNG state and size; the base size
+/// draws exactly what [`generate_city`] always drew.
+pub fn generate_city_sized(rng: &mut impl Rng, size: Size) -> City {
     let (prefix, province_name) = *pick(rng, PROVINCES);
     let city_part: u32 = rng.random_range(95..=99);
     let code = format!("{prefix}{city_part:02}00");
@@ -460,7 +545,7 @@ pub fn generate_city(rng: &mut impl Rng) -> City {
     let districts = plan
         .into_iter()
         .map(|(kind, dcode, dname)| {
-            generate_district(rng, &mut names, city_stem, kind, &dcode, &dname)
+            generate_district(rng, &mut names, city_stem, kind, &dcode, &dname, size)
         })
         .collect();
 
@@ -480,18 +565,20 @@ fn generate_district<R: Rng + ?Sized>(
     kind: DistrictType,
     code: &str,
     name: &str,
+    size: Size,
 ) -> District {
-    let n_streets: usize = rng.random_range(5..=10);
+    let base_streets: usize = rng.random_range(5..=10);
+    let n_streets = size.tree(base_streets);
     // How many of them are 街道, 镇, 乡.
     let (n_sub, n_town) = match kind {
         DistrictType::Urban => {
-            let towns = rng.random_range(1..=2);
+            let towns = size.tree(rng.random_range(1..=2));
             (n_streets - towns, towns)
         }
         DistrictType::County | DistrictType::CountyCity => {
-            let subs = rng.random_range(1..=2);
-            let townships = if n_streets >= 6 {
-                rng.random_range(0..=2)
+            let subs = size.tree(rng.random_range(1..=2));
+            let townships = if base_streets >= 6 {
+                size.tree(rng.random_range(0..=2))
             } else {
                 0
             };
@@ -502,19 +589,25 @@ fn generate_district<R: Rng + ?Sized>(
 
     let mut streets = Vec::with_capacity(n_streets);
     for i in 0..n_sub {
-        let sname = names.unique(rng, |r| format!("{}街道", pick(r, SUBDISTRICT_WORDS)));
+        let sname = names.unique(rng, |r| {
+            if size.grown() && r.random_bool(0.5) {
+                format!("{}街道", place_stem(r))
+            } else {
+                format!("{}街道", pick(r, SUBDISTRICT_WORDS))
+            }
+        });
         let scode = format!("{code}{:03}", i + 1);
-        streets.push(generate_street(rng, names, sname, scode, 0));
+        streets.push(generate_street(rng, names, sname, scode, 0, size));
     }
     for i in 0..n_town {
         let sname = names.unique(rng, |r| format!("{}镇", place_stem(r)));
         let scode = format!("{code}{:03}", 101 + i);
-        streets.push(generate_street(rng, names, sname, scode, 1));
+        streets.push(generate_street(rng, names, sname, scode, 1, size));
     }
     for i in 0..n_township {
         let sname = names.unique(rng, |r| format!("{}乡", place_stem(r)));
         let scode = format!("{code}{:03}", 201 + i);
-        streets.push(generate_street(rng, names, sname, scode, 2));
+        streets.push(generate_street(rng, names, sname, scode, 2, size));
     }
 
     let street_stems: Vec<String> = streets.iter().map(|s| stem(&s.name).to_string()).collect();
@@ -524,7 +617,8 @@ fn generate_district<R: Rng + ?Sized>(
         .map(|s| s.name.clone())
         .collect();
 
-    let roads = (0..rng.random_range(4..=6))
+    let n_roads = size.pool(rng.random_range(4..=6));
+    let roads = (0..n_roads)
         .map(|_| {
             names.unique(rng, |r| {
                 let w = if r.random_bool(0.7) {
@@ -537,10 +631,15 @@ fn generate_district<R: Rng + ?Sized>(
         })
         .collect();
 
-    let estates = (0..rng.random_range(5..=7))
+    let n_estates = size.pool(rng.random_range(5..=7));
+    let estates = (0..n_estates)
         .map(|_| {
             names.unique(rng, |r| {
-                format!("{}{}", pick(r, ESTATE_PREFIXES), pick(r, ESTATE_SUFFIXES))
+                if size.grown() && r.random_bool(0.5) {
+                    format!("{}{}", place_stem(r), pick(r, ESTATE_SUFFIXES))
+                } else {
+                    format!("{}{}", pick(r, ESTATE_PREFIXES), pick(r, ESTATE_SUFFIXES))
+                }
             })
         })
         .collect();
@@ -555,12 +654,16 @@ fn generate_district<R: Rng + ?Sized>(
         CompanyKind::Manufacturing,
         CompanyKind::Manufacturing,
     ]);
+    // A grown city: the same mix, as many times over as it has grown.
+    let base_kinds = kinds.len();
+    let n_companies = size.pool(base_kinds);
+    let kinds: Vec<CompanyKind> = kinds.into_iter().cycle().take(n_companies).collect();
     let companies = kinds
         .into_iter()
         .map(|k| {
             names.unique(rng, |r| {
                 let suffixes = k.suffixes();
-                format!("{city_stem}{}{}", pick(r, BRANDS), pick(r, suffixes))
+                format!("{city_stem}{}{}", brand(r, size), pick(r, suffixes))
             })
         })
         .collect();
@@ -575,6 +678,16 @@ fn generate_district<R: Rng + ?Sized>(
     if !town_stems.is_empty() && rng.random_bool(0.7) {
         schools.push(names.unique(rng, |r| format!("{}中心小学", pick(r, &town_stems))));
     }
+    for _ in schools.len()..size.pool(schools.len()) {
+        schools.push(names.unique(rng, |r| {
+            let place = match r.random_range(0..3) {
+                0 => pick(r, &street_stems).clone(),
+                1 => pick(r, COMMUNITY_WORDS).to_string(),
+                _ => place_stem(r),
+            };
+            format!("{place}{}", pick(r, SCHOOL_KINDS))
+        }));
+    }
 
     let mut hospitals = vec![format!("{name}人民医院"), format!("{name}中医院")];
     if let Some(t) = town_stems.first() {
@@ -584,8 +697,16 @@ fn generate_district<R: Rng + ?Sized>(
         format!("{}社区卫生服务中心", pick(r, &street_stems))
     }));
     hospitals.push(names.unique(rng, |r| format!("{city_stem}{}医院", pick(r, BRANDS))));
+    for _ in hospitals.len()..size.pool(hospitals.len()) {
+        hospitals.push(names.unique(rng, |r| match r.random_range(0..3) {
+            0 if !town_stems.is_empty() => format!("{}卫生院", pick(r, &town_stems)),
+            1 => format!("{}社区卫生服务中心", pick(r, &street_stems)),
+            _ => format!("{city_stem}{}医院", brand(r, size)),
+        }));
+    }
 
-    let factories = (0..rng.random_range(3..=4))
+    let n_factories = size.pool(rng.random_range(3..=4));
+    let factories = (0..n_factories)
         .map(|_| {
             names.unique(rng, |r| {
                 let place = if r.random_bool(0.5) {
@@ -593,13 +714,13 @@ fn generate_district<R: Rng + ?Sized>(
                 } else {
                     pick(r, &street_stems).clone()
                 };
-                format!("{place}{}{}", pick(r, BRANDS), pick(r, FACTORY_KINDS))
+                format!("{place}{}{}", brand(r, size), pick(r, FACTORY_KINDS))
             })
         })
         .collect();
 
     let city_name = format!("{city_stem}市");
-    let state_enterprises = (0..2)
+    let state_enterprises = (0..size.pool(2))
         .map(|_| {
             names.unique(rng, |r| match r.random_range(0..3) {
                 0 => format!(
@@ -613,7 +734,7 @@ fn generate_district<R: Rng + ?Sized>(
         })
         .collect();
 
-    let scenic_spots = (0..2)
+    let scenic_spots = (0..size.pool(2))
         .map(|_| {
             names.unique(rng, |r| {
                 let kinds = [
@@ -630,10 +751,20 @@ fn generate_district<R: Rng + ?Sized>(
         })
         .collect();
 
-    let shops = (0..rng.random_range(3..=4))
+    let n_shops = size.pool(rng.random_range(3..=4));
+    let shops = (0..n_shops)
         .map(|_| {
             names.unique(rng, |r| {
-                format!("{}{}", pick(r, SHOP_BRANDS), pick(r, SHOP_KINDS))
+                let shop_brand = if !size.grown() {
+                    pick(r, SHOP_BRANDS).to_string()
+                } else {
+                    match r.random_range(0..3) {
+                        0 => pick(r, SHOP_BRANDS).to_string(),
+                        1 => pick(r, COMMUNITY_WORDS).to_string(),
+                        _ => brand(r, size),
+                    }
+                };
+                format!("{shop_brand}{}", pick(r, SHOP_KINDS))
             })
         })
         .collect();
@@ -647,6 +778,13 @@ fn generate_district<R: Rng + ?Sized>(
         }
     }));
     nursing_homes.push(names.unique(rng, |r| format!("{}颐养院", pick(r, COMMUNITY_WORDS))));
+    for _ in nursing_homes.len()..size.pool(nursing_homes.len()) {
+        nursing_homes.push(names.unique(rng, |r| match r.random_range(0..3) {
+            0 if !town_stems.is_empty() => format!("{}敬老院", pick(r, &town_stems)),
+            1 => format!("{}颐养院", place_stem(r)),
+            _ => format!("{city_stem}{}康养中心", brand(r, size)),
+        }));
+    }
 
     District {
         name: name.to_string(),
@@ -672,23 +810,28 @@ fn generate_street<R: Rng + ?Sized>(
     name: String,
     code: String,
     level: u8,
+    size: Size,
 ) -> Street {
-    let n: usize = rng.random_range(3..=8);
+    let n: usize = size.tree(rng.random_range(3..=8));
     let n_urban = match level {
         0 => {
             if rng.random_bool(0.2) {
-                n - 1
+                n - size.tree(1)
             } else {
                 n
             }
         }
-        1 => rng.random_range(1..=2).min(n - 1),
+        1 => size.tree(rng.random_range(1..=2)).min(n - 1),
         _ => 0,
     };
     let mut communities = Vec::with_capacity(n);
     for i in 0..n_urban {
         let cname = names.unique(rng, |r| {
-            let w = pick(r, COMMUNITY_WORDS);
+            let w = if size.grown() && r.random_bool(0.6) {
+                place_stem(r)
+            } else {
+                pick(r, COMMUNITY_WORDS).to_string()
+            };
             match r.random_range(0..6) {
                 0 => format!("{w}里社区"),
                 1 => format!("{w}苑社区"),
@@ -703,7 +846,9 @@ fn generate_street<R: Rng + ?Sized>(
     }
     for i in 0..(n - n_urban) {
         let cname = names.unique(rng, |r| {
-            if r.random_bool(0.35) {
+            if size.grown() && r.random_bool(0.4) {
+                format!("{}{}村", place_stem(r), pick(r, VILLAGE_TAILS))
+            } else if r.random_bool(0.35) {
                 let tail = pick(r, &["", "", "湾", "坞", "庄", "岙"]);
                 format!("{}家{tail}村", pick(r, VILLAGE_SURNAMES))
             } else {
@@ -1035,6 +1180,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_larger_city_has_larger_pools_and_still_unique_names_and_codes() {
+        for (seed, matters) in [(1, 30_000), (2, 100_000)] {
+            let size = Size::for_matters(matters);
+            let big = generate_city_sized(&mut ChaCha8Rng::seed_from_u64(seed), size);
+            let small = city(seed);
+            let count =
+                |c: &City, f: fn(&District) -> usize| c.districts.iter().map(f).sum::<usize>();
+            let grown = |f: fn(&District) -> usize| count(&big, f) as f64 / count(&small, f) as f64;
+            // Districts are drawn first: the same ones, with more in them.
+            assert_eq!(big.districts.len(), small.districts.len());
+            let f = size.factor();
+            assert!(grown(|d| d.estates.len()) > 0.6 * f, "estates");
+            assert!(grown(|d| d.companies.len()) > 0.9 * f, "companies");
+            assert!(grown(|d| d.schools.len()) > 0.6 * f, "schools");
+            let villages = |d: &District| {
+                d.streets
+                    .iter()
+                    .flat_map(|s| &s.communities)
+                    .filter(|c| c.is_village())
+                    .count()
+            };
+            assert!(grown(villages) > 0.4 * f, "villages");
+            let mut codes = HashSet::new();
+            let mut names = HashSet::new();
+            for d in &big.districts {
+                for k in CompanyKind::ALL {
+                    assert!(!d.companies_of(k).is_empty());
+                }
+                for s in &d.streets {
+                    assert!(
+                        digits(&s.code, 9) && codes.insert(s.code.clone()),
+                        "{}",
+                        s.code
+                    );
+                    assert!(names.insert(s.name.clone()), "dup {}", s.name);
+                    for cm in &s.communities {
+                        assert!(digits(&cm.code, 12) && codes.insert(cm.code.clone()));
+                        assert!(names.insert(cm.name.clone()), "dup {}", cm.name);
+                        let n: u32 = cm.code[9..].parse().unwrap_or(0);
+                        assert_eq!(cm.is_village(), n > 200, "{} {}", cm.name, cm.code);
+                        assert!(n < 400, "{}", cm.code);
+                    }
+                }
+                for list in [&d.estates, &d.companies, &d.schools, &d.factories, &d.shops] {
+                    for name in list {
+                        assert!(names.insert(name.clone()), "dup {name}");
+                    }
+                }
+            }
+        }
+        // Up to the base size, the city is the one it always was.
+        assert_eq!(
+            generate_city_sized(&mut ChaCha8Rng::seed_from_u64(3), Size::for_matters(4_000)),
+            city(3)
+        );
     }
 
     #[test]

@@ -311,7 +311,8 @@ pub fn planted_clusters(seed: u64, matters: u32, until: NaiveDate) -> Vec<Vec<Ma
 impl Simulation {
     pub fn new(seed: u64, matters: u32, until: NaiveDate) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let city = city::generate_city(&mut rng);
+        // A city receiving more petitions is a larger city: more estates, companies, villages.
+        let city = city::generate_city_sized(&mut rng, city::Size::for_matters(matters));
         let units = city::units(&city);
         let first = until - Days::new(364);
         let days: Vec<NaiveDate> = first.iter_days().take(365).collect();

@@ -103,6 +103,7 @@ fn matter_of(row: &HotspotRow) -> Matter<String> {
         text: row.text.clone(),
         day: row.received_on.num_days_from_ce(),
         region: row.region.clone(),
+        domain: row.domain.clone(),
         collective: row.collective,
         national: row.national,
         persons: u32::try_from(row.persons).unwrap_or(0),

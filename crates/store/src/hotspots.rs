@@ -31,6 +31,8 @@ pub struct HotspotRow {
     pub id: String,
     pub received_on: NaiveDate,
     pub region: String,
+    /// The content domain, as registered ("城乡建设/物业" or "城乡建设").
+    pub domain: String,
     pub collective: bool,
     pub national: bool,
     pub persons: i64,
@@ -73,7 +75,7 @@ impl Store {
         }
         // The matters first (newest, up to the limit), then their contacts in one join.
         let sql = format!(
-            "SELECT m.id, m.received_on, m.region, m.flags, m.persons, m.summary, m.petitioner, \
+            "SELECT m.id, m.received_on, m.region, m.domain, m.flags, m.persons, m.summary, m.petitioner, \
              e.payload FROM (SELECT id FROM matters m WHERE {filter} \
              ORDER BY received_on DESC, id DESC LIMIT {}) AS picked \
              JOIN matters m ON m.id = picked.id \
@@ -110,6 +112,7 @@ impl Store {
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("事项 {id} 的收到日期无法解析")))?,
                 region: row.try_get("region")?,
+                domain: row.try_get("domain")?,
                 collective: flags.split_whitespace().any(|f| f == "collective"),
                 national: flags.split_whitespace().any(|f| f == "national"),
                 persons: row.try_get("persons")?,

@@ -26,6 +26,10 @@ pub struct Matter<Id> {
     pub day: i32,
     /// GB/T 2260 code of the place (6, 9 or 12 digits); may be empty when unknown.
     pub region: String,
+    /// The kind of complaint: the first level of its content domain (e.g. "城乡建设"). Matters of
+    /// different domains are never one problem (letters about one company's wages and about its
+    /// pollution are two problems). Empty when unknown: such matters are compared among themselves.
+    pub domain: String,
     /// A collective visit (集体访) among its contacts.
     pub collective: bool,
     /// Taken to the national level (进京) by one of its contacts.
@@ -127,13 +131,34 @@ pub fn hotspots_with<Id: Clone>(
         .iter()
         .map(|m| block_of(&m.region, params.block_digits))
         .collect();
-    let space = Space::build(&texts, &blocks);
-    let inside: Vec<usize> = (0..matters.len())
-        .filter(|&i| matters[i].day >= params.from && matters[i].day <= params.to)
+    let in_window: Vec<bool> = matters
+        .iter()
+        .map(|m| m.day >= params.from && m.day <= params.to)
         .collect();
+    let mut space = Space::build(&texts, &blocks, &in_window);
+    let inside: Vec<usize> = (0..matters.len()).filter(|&i| in_window[i]).collect();
+    // Matters are compared within one place and one kind of complaint; the statistics above count
+    // places only.
+    let kinds: Vec<String> = matters
+        .iter()
+        .zip(&blocks)
+        .map(|(m, b)| format!("{b}\u{1f}{}", first_level(&m.domain)))
+        .collect();
+    let mut seconds: HashMap<&str, u32> = HashMap::new();
+    space.second = matters
+        .iter()
+        .map(|m| match second_level(&m.domain) {
+            "" => 0,
+            s => {
+                let next = seconds.len() as u32 + 1;
+                *seconds.entry(s).or_insert(next)
+            }
+        })
+        .collect();
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
     let edges = match pairing {
-        Pairing::Indexed => space.indexed_pairs(&inside, &blocks, params.threshold),
-        Pairing::AllPairs => space.all_pairs(&inside, &blocks, params.threshold),
+        Pairing::Indexed => space.indexed_pairs(&inside, &kinds, params.threshold),
+        Pairing::AllPairs => space.all_pairs(&inside, &kinds, params.threshold),
     };
     let groups = group(matters.len(), &edges);
     let mid = params.from + (params.to - params.from + 1) / 2;
@@ -153,6 +178,20 @@ pub fn hotspots_with<Id: Clone>(
     });
     out
 }
+
+/// The first level of a domain path ("城乡建设" of "城乡建设/物业").
+fn first_level(domain: &str) -> &str {
+    domain.split('/').next().unwrap_or("").trim()
+}
+
+/// The second level of a domain path; empty when there is none.
+fn second_level(domain: &str) -> &str {
+    domain.split_once('/').map_or("", |(_, s)| s.trim())
+}
+
+/// Two matters of one domain whose second levels are both known and differ (问题楼盘 and 物业 of
+/// 城乡建设) are less likely one problem: their cosine is scaled by this.
+const OTHER_SECOND_LEVEL: f32 = 0.8;
 
 fn block_of(region: &str, digits: usize) -> &str {
     match region.char_indices().nth(digits) {
@@ -194,6 +233,31 @@ fn bigram(a: char, b: char) -> u64 {
     (u64::from(a as u32) << 32) | u64::from(b as u32)
 }
 
+/// The numbers of a text as whole features, each with the character after it ("209户", "2023年",
+/// "9777号"): amounts, dates, counts and case numbers tell one problem from another, which their
+/// digits' 2-grams (shared by every number) cannot. Keys apart from any 2-gram's (the top bit set).
+fn numbers(chars: &[char]) -> impl Iterator<Item = u64> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < chars.len() {
+            if !chars[at].is_ascii_digit() {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < chars.len() && chars[at].is_ascii_digit() {
+                at += 1;
+            }
+            let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+            for &c in &chars[start..(at + 1).min(chars.len())] {
+                h = mix(h ^ u64::from(c as u32));
+            }
+            return Some(h | (1 << 63));
+        }
+        None
+    })
+}
+
 /// Heaviest 2-grams per matter put in the inverted index. Matters about one problem share its names
 /// (estate, company, school), which are rare and so among the heaviest of each.
 const KEYS: usize = 12;
@@ -206,14 +270,21 @@ const MIN_SHARED_KEYS: u8 = 2;
 struct Space {
     grams: FastMap<u64, u32>,
     df: Vec<u32>,
-    idf: Vec<f32>,
+    /// In how many places each 2-gram is found.
+    spread: Vec<u32>,
+    /// Per matter, its place (an index into `places`).
+    place_of: Vec<u32>,
+    /// Per place: its matters, and its document frequencies (2-gram, matters), by 2-gram.
+    places: Vec<(u32, Vec<(u32, u32)>)>,
     /// Per matter: (2-gram, weight), by 2-gram, L2-normalized.
     vectors: Vec<Vec<(u32, f32)>>,
+    /// Per matter, its domain's second level (0 when unknown).
+    second: Vec<u32>,
 }
 
 impl Space {
     /// Vectors of every text; document frequencies and spread over places from all of them.
-    fn build(texts: &[Vec<char>], blocks: &[&str]) -> Space {
+    fn build(texts: &[Vec<char>], blocks: &[&str], in_window: &[bool]) -> Space {
         let mut grams: FastMap<u64, u32> = FastMap::default();
         let mut df: Vec<u32> = Vec::new();
         let mut counts: Vec<Vec<(u32, u32)>> = Vec::with_capacity(texts.len());
@@ -223,6 +294,14 @@ impl Space {
             for w in chars.windows(2) {
                 let next = grams.len() as u32;
                 let id = *grams.entry(bigram(w[0], w[1])).or_insert(next);
+                if id == next {
+                    df.push(0);
+                }
+                ids.push(id);
+            }
+            for key in numbers(chars) {
+                let next = grams.len() as u32;
+                let id = *grams.entry(key).or_insert(next);
                 if id == next {
                     df.push(0);
                 }
@@ -245,33 +324,83 @@ impl Space {
         // there and hardly anywhere else (the estate's name, its facts); wording found in many places is
         // the common language of a kind of letter, however rare the kind.
         let mut spread = vec![0u32; df.len()];
-        let mut last_block = vec![u32::MAX; df.len()];
-        let mut by_block: Vec<usize> = (0..texts.len()).collect();
-        by_block.sort_by_key(|&i| blocks[i]);
-        let mut block = 0u32;
-        for (k, &i) in by_block.iter().enumerate() {
-            if k > 0 && blocks[by_block[k - 1]] != blocks[i] {
-                block += 1;
-            }
-            for (id, _) in &counts[i] {
-                if last_block[*id as usize] != block {
-                    last_block[*id as usize] = block;
-                    spread[*id as usize] += 1;
-                }
+        let mut by_place: Vec<usize> = (0..texts.len()).collect();
+        by_place.sort_by_key(|&i| blocks[i]);
+        let mut segments: Vec<std::ops::Range<usize>> = Vec::new();
+        for (k, &i) in by_place.iter().enumerate() {
+            if k == 0 || blocks[by_place[k - 1]] != blocks[i] {
+                segments.push(k..k + 1);
+            } else if let Some(last) = segments.last_mut() {
+                last.end = k + 1;
             }
         }
-        let n = texts.len().max(1) as f32;
-        let idf: Vec<f32> = df
+        let mut place_of = vec![0u32; texts.len()];
+        let mut places: Vec<(u32, Vec<(u32, u32)>)> = Vec::with_capacity(segments.len());
+        let mut local = vec![0u32; df.len()];
+        for (p, seg) in segments.iter().enumerate() {
+            let members = &by_place[seg.clone()];
+            let mut seen: Vec<u32> = Vec::new();
+            for &i in members {
+                place_of[i] = p as u32;
+                for (id, _) in &counts[i] {
+                    if local[*id as usize] == 0 {
+                        seen.push(*id);
+                    }
+                    local[*id as usize] += 1;
+                }
+            }
+            for &id in &seen {
+                spread[id as usize] += 1;
+                local[id as usize] = 0;
+            }
+            // Rarity is judged within the place, from what it received before the window: the words
+            // every letter of a place uses (its county's name, its court, its towns) are rare in the
+            // city but common there, and tell no problem apart; a problem of the window is rare in
+            // the months before however many letters it brings now. With less history than window
+            // (the start of the records), the window counts too.
+            let before: Vec<usize> = members.iter().copied().filter(|&i| !in_window[i]).collect();
+            let (basis, smooth) =
+                if before.len() >= members.len() - before.len() && !before.is_empty() {
+                    (before, 1)
+                } else {
+                    (members.to_vec(), 0)
+                };
+            seen.clear();
+            for &i in &basis {
+                for (id, _) in &counts[i] {
+                    if local[*id as usize] == 0 {
+                        seen.push(*id);
+                    }
+                    local[*id as usize] += 1;
+                }
+            }
+            seen.sort_unstable();
+            let df_here: Vec<(u32, u32)> = seen
+                .iter()
+                .map(|&id| (id, local[id as usize] + smooth))
+                .collect();
+            for &id in &seen {
+                local[id as usize] = 0;
+            }
+            places.push((basis.len() as u32 + smooth, df_here));
+        }
+        let mut space = Space {
+            grams,
+            df,
+            spread,
+            place_of,
+            places,
+            vectors: Vec::new(),
+            second: Vec::new(),
+        };
+        space.vectors = counts
             .iter()
-            .zip(&spread)
-            .map(|(&d, &s)| ((n / d as f32).ln() + 1.0) / s.max(1) as f32)
-            .collect();
-        let vectors = counts
-            .into_iter()
-            .map(|tf| {
+            .enumerate()
+            .map(|(i, tf)| {
+                let place = space.place_of[i];
                 let mut v: Vec<(u32, f32)> = tf
-                    .into_iter()
-                    .map(|(id, c)| (id, (1.0 + (c as f32).ln()) * idf[id as usize]))
+                    .iter()
+                    .map(|&(id, c)| (id, (1.0 + (c as f32).ln()) * space.idf_in(place, id)))
                     .collect();
                 let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
                 if norm > 0.0 {
@@ -282,16 +411,43 @@ impl Space {
                 v
             })
             .collect();
-        Space {
-            grams,
-            df,
-            idf,
-            vectors,
-        }
+        space
+    }
+
+    /// The weight of a 2-gram in a place: rare there, and found in few places.
+    fn idf_in(&self, place: u32, id: u32) -> f32 {
+        let (n, df_here) = &self.places[place as usize];
+        let d = match df_here.binary_search_by_key(&id, |&(g, _)| g) {
+            Ok(k) => df_here[k].1,
+            Err(_) => 1,
+        };
+        let idf = ((*n).max(1) as f32 / d.max(1) as f32).ln().max(0.0) + 1.0;
+        idf / self.spread[id as usize].max(1) as f32
+    }
+
+    /// The weight of a 2-gram in a place; 0 if the 2-gram is unknown.
+    fn weight_in(&self, place: u32, a: char, b: char) -> f32 {
+        self.grams
+            .get(&bigram(a, b))
+            .map_or(0.0, |&id| self.idf_in(place, id))
     }
 
     fn cosine(&self, a: usize, b: usize) -> f32 {
         dot(&self.vectors[a], &self.vectors[b])
+    }
+
+    /// How alike two matters are: their cosine, less when their second-level domains differ.
+    fn alike(&self, a: usize, b: usize) -> f32 {
+        let c = self.cosine(a, b);
+        let (x, y) = (
+            self.second.get(a).copied().unwrap_or(0),
+            self.second.get(b).copied().unwrap_or(0),
+        );
+        if x != 0 && y != 0 && x != y {
+            c * OTHER_SECOND_LEVEL
+        } else {
+            c
+        }
     }
 
     /// Pairs of `inside` within a block whose cosine reaches `threshold`, looking only at matters that
@@ -346,7 +502,7 @@ impl Space {
             }
             for j in touched.drain(..) {
                 if shared[j as usize] >= MIN_SHARED_KEYS {
-                    let c = self.cosine(i, j as usize);
+                    let c = self.alike(i, j as usize);
                     if c >= threshold {
                         edges.push((i as u32, j, c));
                     }
@@ -365,7 +521,7 @@ impl Space {
                 if blocks[i] != blocks[j] {
                     continue;
                 }
-                let c = self.cosine(i, j);
+                let c = self.alike(i, j);
                 if c >= threshold {
                     edges.push((i as u32, j as u32, c));
                 }
@@ -551,14 +707,11 @@ fn label(members: &[usize], texts: &[Vec<char>], space: &Space) -> Vec<String> {
             }
         }
     }
+    // Members are compared only within one place, so a hot spot lies in one.
+    let place = space.place_of[members[0]];
     let weight = |p: &[char]| -> f32 {
         p.windows(2)
-            .map(|w| {
-                space
-                    .grams
-                    .get(&bigram(w[0], w[1]))
-                    .map_or(0.0, |&id| space.idf[id as usize])
-            })
+            .map(|w| space.weight_in(place, w[0], w[1]))
             .sum()
     };
     let mut scored: Vec<(f32, &[char])> = found
@@ -622,6 +775,7 @@ mod tests {
                 text: (*t).to_owned(),
                 day: 1,
                 region: "é".into(),
+                domain: String::new(),
                 collective: false,
                 national: false,
                 persons: 1,

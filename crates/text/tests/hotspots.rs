@@ -50,6 +50,7 @@ fn letter(r: &mut ChaCha8Rng, facts: &[&str], demands: &[&str]) -> String {
 
 struct Problem {
     region: &'static str,
+    domain: &'static str,
     facts: &'static [&'static str],
     demands: &'static [&'static str],
 }
@@ -57,6 +58,7 @@ struct Problem {
 const PLANTED: [Problem; 3] = [
     Problem {
         region: "330106001001",
+        domain: "城乡建设",
         facts: &[
             "锦绣花园小区3号楼的电梯自上月起多次停运，",
             "锦绣花园3号楼电梯困人两次，老人只能爬十八层楼，",
@@ -70,6 +72,7 @@ const PLANTED: [Problem; 3] = [
     },
     Problem {
         region: "330108002003",
+        domain: "劳动和社会保障",
         facts: &[
             "我们在恒达纺织厂干活，恒达纺织厂已拖欠工资四个月，",
             "恒达纺织厂老板说资金周转不开，一百多名工人的工资共计86万元没有发，",
@@ -83,6 +86,7 @@ const PLANTED: [Problem; 3] = [
     },
     Problem {
         region: "330110003002",
+        domain: "教育",
         facts: &[
             "青山实验小学这学期额外收取每人1200元的课后服务费，",
             "青山实验小学收费没有公示，也没有开收据，",
@@ -145,6 +149,7 @@ fn matters() -> (Vec<Matter<u32>>, Vec<Vec<u32>>) {
                 // Spread over the window, more in its later half.
                 day: 100 + r.random_range(0..10) + 2 * k,
                 region: p.region.into(),
+                domain: p.domain.into(),
                 collective: k % 3 == 0,
                 national: k == 1,
                 persons: if k % 3 == 0 { 12 } else { 1 },
@@ -160,6 +165,7 @@ fn matters() -> (Vec<Matter<u32>>, Vec<Vec<u32>>) {
             text: letter(&mut r, &facts, &["请有关部门调查处理。", "希望尽快解决。"]),
             day: 90 + r.random_range(0..40),
             region: places[k % places.len()].into(),
+            domain: ["城乡建设", "劳动和社会保障", "教育", "其他"][k % 4].into(),
             collective: false,
             national: false,
             persons: 1,
@@ -230,4 +236,56 @@ fn a_hot_spot_says_where_when_how_many_and_what() {
     // Matters outside the window are not clustered.
     let late = hotspots(&matters, &Params::window(200, 229));
     assert!(late.is_empty());
+}
+
+#[test]
+fn one_company_is_not_one_problem_across_kinds_of_complaint() {
+    // Letters naming one factory in one place: half about its unpaid wages, half about its waste water.
+    // Same names, two problems: with their domains they are two hot spots, without them one.
+    let mut r = ChaCha8Rng::seed_from_u64(11);
+    let wages = [
+        "恒达纺织厂拖欠我们工资四个月，",
+        "恒达纺织厂老板说资金周转不开，",
+        "我们多次找恒达纺织厂都没有结果，",
+    ];
+    let water = [
+        "恒达纺织厂的排污口附近河水发黑，",
+        "恒达纺织厂晚上偷排废水，",
+        "我们多次找恒达纺织厂都没有结果，",
+    ];
+    let mut matters = Vec::new();
+    for k in 0..12u32 {
+        let (facts, domain) = if k % 2 == 0 {
+            (&wages, "劳动和社会保障")
+        } else {
+            (&water, "生态环境")
+        };
+        matters.push(Matter {
+            id: k,
+            text: letter(&mut r, facts, &["请尽快处理恒达纺织厂的问题。"]),
+            day: 100 + k as i32,
+            region: "330108002003".into(),
+            domain: domain.into(),
+            collective: false,
+            national: false,
+            persons: 1,
+        });
+    }
+    let params = Params {
+        threshold: 0.3,
+        ..Params::window(100, 129)
+    };
+    let found = hotspots(&matters, &params);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    for h in &found {
+        assert!(
+            h.members.iter().all(|m| m % 2 == h.members[0] % 2),
+            "{h:#?}"
+        );
+    }
+    for m in &mut matters {
+        m.domain.clear();
+    }
+    let found = hotspots(&matters, &params);
+    assert_eq!(found.len(), 1, "{found:#?}");
 }
