@@ -14,6 +14,7 @@ mod matters;
 mod org;
 mod search;
 mod similar;
+mod stats;
 
 use std::future::Future;
 
@@ -96,6 +97,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(interchange::export))
         .routes(routes!(hotspots::list))
+        .routes(routes!(stats::stats))
+        .routes(routes!(stats::stats_matters))
         .routes(routes!(classify::classify))
 }
 

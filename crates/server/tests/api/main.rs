@@ -9,6 +9,7 @@ mod matters;
 mod search;
 mod shared_database;
 mod similar;
+mod stats;
 
 use std::net::SocketAddr;
 
