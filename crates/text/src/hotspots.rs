@@ -3,10 +3,11 @@
 //!
 //! Looser than near-copies ([`crate::dedup`]): two letters about one estate's lift share the estate's
 //! name, the facts and a few phrases, not their sentences. So each matter's text is weighed as TF-IDF
-//! over character 2-grams of its canonical form (words of every letter weigh little, the estate's name
-//! much), and two matters are alike when the cosine of their vectors reaches a threshold. Matters are
-//! compared only within one block (the county of their region), and only with matters that share one of
-//! their few heaviest 2-grams, found through an inverted index of those, so the work grows with the
+//! over character 2-grams of its canonical form and its numbers (words of every letter, or of every
+//! letter of one place, weigh little; the estate's name and the facts much), and two matters are alike
+//! when the cosine of their vectors reaches a threshold. Matters are compared only within one block (the
+//! county of their region) and one kind of complaint (the first level of their domain), and only with
+//! matters that share two of their few heaviest 2-grams, found through an inverted index of those, so the work grows with the
 //! number of plausible pairs instead of all pairs. Alike matters are grouped by their densest parts:
 //! a matter with at least two alike matters is a core; cores alike are one hot spot, and a matter alike
 //! to a core joins the core it is most alike to (so one stray pair cannot chain two problems into one).
@@ -274,7 +275,8 @@ struct Space {
     spread: Vec<u32>,
     /// Per matter, its place (an index into `places`).
     place_of: Vec<u32>,
-    /// Per place: its matters, and its document frequencies (2-gram, matters), by 2-gram.
+    /// Per place: the matters its rarity is judged on (plus one when smoothed), and their document
+    /// frequencies (feature, matters), by feature.
     places: Vec<(u32, Vec<(u32, u32)>)>,
     /// Per matter: (2-gram, weight), by 2-gram, L2-normalized.
     vectors: Vec<Vec<(u32, f32)>>,
@@ -283,7 +285,8 @@ struct Space {
 }
 
 impl Space {
-    /// Vectors of every text; document frequencies and spread over places from all of them.
+    /// Vectors of every text: spread over places from all of them, rarity within each place from its
+    /// history (see below).
     fn build(texts: &[Vec<char>], blocks: &[&str], in_window: &[bool]) -> Space {
         let mut grams: FastMap<u64, u32> = FastMap::default();
         let mut df: Vec<u32> = Vec::new();
