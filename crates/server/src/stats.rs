@@ -136,17 +136,41 @@ fn bad(field: &'static str, message: impl Into<String>) -> ApiError {
     }
 }
 
+/// What a request asks to count: its period, as-of day and filters.
+struct Asked<'a> {
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: Option<NaiveDate>,
+    unit: Option<&'a str>,
+    region: Option<&'a str>,
+    domain: Option<&'a str>,
+    channel: Option<Channel>,
+    purpose: Option<Purpose>,
+}
+
 /// The window and the slice a request asks for, checked against the user's scope.
 fn window_and_slice(
     org: &Org,
     own: &UnitId,
-    (from, to, as_of): (NaiveDate, NaiveDate, Option<NaiveDate>),
-    unit: Option<&str>,
-    region: Option<&str>,
-    domain: Option<&str>,
-    channel: Option<Channel>,
-    purpose: Option<Purpose>,
+    asked: Asked<'_>,
 ) -> Result<(Window, Slice), ApiError> {
+    let Asked {
+        from,
+        to,
+        as_of,
+        unit,
+        region,
+        domain,
+        channel,
+        purpose,
+    } = asked;
+    use chrono::Datelike;
+    if from.year() < 1900 || to.year() > 2200 {
+        return Err(bad("from", "统计期应在 1900 年至 2200 年之间"));
+    }
+    if as_of.is_some_and(|d| d.year() > 2200) {
+        return Err(bad("as_of", "统计截止日期应早于 2200 年"));
+    }
     let period = Period::new(from, to).map_err(|e| bad("from", e.to_string()))?;
     if (to - from).num_days() > 3660 {
         return Err(bad("from", "统计期最长十年"));
@@ -257,12 +281,16 @@ pub async fn stats(
     let (window, slice) = window_and_slice(
         &auth.org,
         &principal.unit,
-        (params.from, params.to, params.as_of),
-        params.unit.as_deref(),
-        params.region.as_deref(),
-        params.domain.as_deref(),
-        params.channel,
-        params.purpose,
+        Asked {
+            from: params.from,
+            to: params.to,
+            as_of: params.as_of,
+            unit: params.unit.as_deref(),
+            region: params.region.as_deref(),
+            domain: params.domain.as_deref(),
+            channel: params.channel,
+            purpose: params.purpose,
+        },
     )?;
     let group = group_of(&params)?;
     let by = rank_of(params.rank_by.as_deref())?;
@@ -375,12 +403,16 @@ pub async fn stats_matters(
     let (window, slice) = window_and_slice(
         &auth.org,
         &principal.unit,
-        (params.from, params.to, params.as_of),
-        params.unit.as_deref(),
-        params.region.as_deref(),
-        params.domain.as_deref(),
-        params.channel,
-        params.purpose,
+        Asked {
+            from: params.from,
+            to: params.to,
+            as_of: params.as_of,
+            unit: params.unit.as_deref(),
+            region: params.region.as_deref(),
+            domain: params.domain.as_deref(),
+            channel: params.channel,
+            purpose: params.purpose,
+        },
     )?;
     let parts = params
         .parts
