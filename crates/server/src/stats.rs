@@ -73,8 +73,8 @@ pub struct StatsRow {
     /// Each figure now, a year earlier and the change.
     #[schema(value_type = Object)]
     pub year_on_year: serde_json::Value,
-    /// Each figure now, in the base year and the change; absent without `base_year`.
-    #[schema(value_type = Object)]
+    /// Each figure now, in the base year and the change; null without `base_year`.
+    #[schema(value_type = Option<Object>)]
     pub against_base_year: Option<serde_json::Value>,
     /// The weighted composite score, 0 to 100.
     pub composite: Option<f64>,
@@ -90,7 +90,7 @@ pub struct StatsPage {
     /// Rows best first by `rank_by`.
     pub rows: Vec<StatsRow>,
     /// Each domain's share of contacts, of 进京 contacts and of collective visits, largest first.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub domain_shares: serde_json::Value,
     /// The parts' codes and names, for the drill-down (`GET /api/v1/stats/matters?parts=…`).
     pub parts: Vec<PartName>,
