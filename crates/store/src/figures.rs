@@ -21,8 +21,11 @@ use crate::{Result, Store, StoreError};
 const FACT_COLUMNS: &str = "matter_id, ordinal, kind, day, known_on, done_on, changed_on, \
                             changed_day, region, domain, purpose, channel, unit, amount, flags";
 const FACT_WIDTH: usize = 15;
-/// Rows per INSERT: well under SQLite's 32,766 bound parameters.
-const FACT_ROWS_PER_STATEMENT: usize = 500;
+/// Rows per INSERT: SQLite looks `$n` names up in a linear list, so wide statements cost quadratically
+/// (see docs/performance.md); as many parameters as the event rows' statements use.
+const FACT_ROWS_PER_STATEMENT: usize = crate::log::ROWS_PER_STATEMENT * 9 / FACT_WIDTH;
+/// Matters per DELETE, for the same reason.
+const MATTERS_PER_DELETE: usize = 64;
 
 /// One row of `figure_facts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,13 +102,13 @@ pub(crate) fn rows_of(m: &Matter, rules: &FigureRules) -> Vec<FactRow> {
         .collect()
 }
 
-/// Replace the rows of these matters by `rows` (all of theirs).
+/// Delete the rows of `matters` and insert `rows` (all the rows of those and of new matters).
 pub(crate) async fn replace_facts(
     conn: &mut AnyConnection,
     matters: &[&MatterId],
     rows: &[FactRow],
 ) -> Result<()> {
-    for chunk in matters.chunks(500) {
+    for chunk in matters.chunks(MATTERS_PER_DELETE) {
         let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "DELETE FROM figure_facts WHERE matter_id IN ({})",

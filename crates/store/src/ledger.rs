@@ -520,7 +520,13 @@ impl Ledger {
                     crate::figures::rows_of(&cache.matters[*id], self.store.figure_rules())
                 })
                 .collect();
-            crate::figures::replace_facts(&mut tx, &refacted, &fact_rows).await?;
+            // Matters opened in this transaction have no rows to delete yet.
+            let existing: Vec<&MatterId> = refacted
+                .iter()
+                .filter(|id| !pending.opened.contains(id.as_str()))
+                .copied()
+                .collect();
+            crate::figures::replace_facts(&mut tx, &existing, &fact_rows).await?;
             for (body, seq) in &pending.org_events {
                 projection::write_org_event(&mut tx, &cache.org, body, *seq).await?;
             }
