@@ -580,12 +580,15 @@ impl Ledger {
         {
             return Err(WorkflowError::ContactExists(contact.id.clone()));
         }
+        // A matter already marked is rewritten from its final state anyway: no need to compare.
+        let facts_marked =
+            matches!(&change, Change::Matter(cmd) if pending.facts_changed.contains(cmd.matter()));
         let facts_before = match &change {
-            Change::Matter(cmd) => cache
+            Change::Matter(cmd) if !facts_marked => cache
                 .matters
                 .get(cmd.matter())
                 .map(|m| crate::figures::rows_of(m, self.store.figure_rules())),
-            Change::Org(_) => None,
+            _ => None,
         };
         let bodies = match &change {
             Change::Org(cmd) => cache.org.decide(cmd, &principal)?,
@@ -638,6 +641,7 @@ impl Ledger {
             pending.sealed.push((event, stream));
         }
         if let Change::Matter(cmd) = &change
+            && !facts_marked
             && let Some(m) = cache.matters.get(cmd.matter())
             && facts_before.as_ref() != Some(&crate::figures::rows_of(m, self.store.figure_rules()))
         {
