@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Channel, EvaluationTarget, Purpose, Rating};
@@ -52,34 +52,27 @@ impl Period {
 
     /// The same days `years` years earlier (29 February becomes 28 February).
     pub fn years_earlier(&self, years: u32) -> Period {
-        let shift = |d: NaiveDate| {
-            let year = d.year() - years as i32;
-            NaiveDate::from_ymd_opt(year, d.month(), d.day())
-                .or_else(|| NaiveDate::from_ymd_opt(year, d.month(), d.day() - 1))
-                .expect("a valid day of the month")
-        };
-        Period {
-            from: shift(self.from),
-            to: shift(self.to),
-        }
+        self.shifted_years(-(years as i32))
     }
 
     /// The same days in `year` (the base year of a comparison).
     pub fn in_year(&self, year: i32) -> Period {
-        let years = self.to.year() - year;
-        if years >= 0 {
-            self.years_earlier(years as u32)
-        } else {
-            // A base year after the period: rare, but symmetrical.
-            let shift = |d: NaiveDate| {
-                NaiveDate::from_ymd_opt(year + (d.year() - self.to.year()), d.month(), d.day())
-                    .or_else(|| NaiveDate::from_ymd_opt(year, d.month(), d.day() - 1))
-                    .expect("a valid day of the month")
-            };
-            Period {
-                from: shift(self.from),
-                to: shift(self.to),
+        self.shifted_years(year - self.to.year())
+    }
+
+    fn shifted_years(&self, years: i32) -> Period {
+        let months = Months::new(12 * years.unsigned_abs());
+        let shift = |d: NaiveDate| {
+            if years >= 0 {
+                d.checked_add_months(months)
+            } else {
+                d.checked_sub_months(months)
             }
+            .expect("a day within chrono's range of years")
+        };
+        Period {
+            from: shift(self.from),
+            to: shift(self.to),
         }
     }
 }

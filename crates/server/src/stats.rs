@@ -242,13 +242,7 @@ fn rank_of(code: Option<&str>) -> Result<RankBy, ApiError> {
         "composite" => Ok(RankBy::Composite),
         other => Metric::ALL
             .iter()
-            .find(|m| {
-                serde_json::to_value(m)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .as_deref()
-                    == Some(other)
-            })
+            .find(|m| xinfang_domain::catalog::code(*m) == other)
             .map(|m| RankBy::Metric(*m))
             .ok_or_else(|| bad("rank_by", "排名依据不是已知的指标")),
     }

@@ -199,11 +199,6 @@ fn part_sql(part: Part, w: &Window) -> PartSql {
         "({p} AND ({done} IS NOT NULL OR {due} < '{as_of}'))",
         p = in_period(&due)
     );
-    let decision = |kind, cond: String| PartSql {
-        kind,
-        condition: cond,
-        amount: "1",
-    };
     let simple = |kind, cond: String| PartSql {
         kind,
         condition: cond,
@@ -243,13 +238,13 @@ fn part_sql(part: Part, w: &Window) -> PartSql {
         | Part::Collective
         | Part::National
         | Part::Provincial => contact_flag(part),
-        Part::DecisionOnTime => decision(FactKind::Decision, on_time),
-        Part::DecisionLate => decision(FactKind::Decision, late),
-        Part::DecisionOverdue => decision(FactKind::Decision, overdue),
-        Part::AnswerOnTime => decision(FactKind::Answer, on_time),
-        Part::AnswerLate => decision(FactKind::Answer, late),
-        Part::AnswerOverdue => decision(FactKind::Answer, overdue),
-        Part::AnswerNotYetDue => decision(
+        Part::DecisionOnTime => simple(FactKind::Decision, on_time),
+        Part::DecisionLate => simple(FactKind::Decision, late),
+        Part::DecisionOverdue => simple(FactKind::Decision, overdue),
+        Part::AnswerOnTime => simple(FactKind::Answer, on_time),
+        Part::AnswerLate => simple(FactKind::Answer, late),
+        Part::AnswerOverdue => simple(FactKind::Answer, overdue),
+        Part::AnswerNotYetDue => simple(
             FactKind::Answer,
             format!(
                 "NOT {counted} AND known_on <= '{end}' AND (done_on IS NULL OR done_on > '{end}') \
