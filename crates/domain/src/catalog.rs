@@ -11,6 +11,11 @@ pub fn code<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// The unit enum variant a stable code names: the inverse of [`code`].
+pub fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
+}
+
 /// How a contact arrived (信访形式). The first five are named by the 信访工作条例 (2022).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

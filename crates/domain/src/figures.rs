@@ -388,6 +388,21 @@ impl Fact {
         self.done_on.filter(|d| *d <= as_of)
     }
 
+    /// A decision or answer still owed at the end of `as_of`, with its deadline as then known: what the
+    /// overdue and due-soon lists show. `None` for other kinds and for steps done or not yet arisen.
+    pub fn owed_as_of(&self, as_of: NaiveDate) -> Option<NaiveDate> {
+        let step = matches!(self.kind, FactKind::Decision | FactKind::Answer);
+        (step && self.known_on <= as_of && self.done_as_of(as_of).is_none())
+            .then(|| self.due_as_of(as_of))
+    }
+
+    /// The part a rating fact counts in.
+    pub fn rating_part(&self) -> Option<Part> {
+        (self.kind == FactKind::Rating)
+            .then(|| RATING_PARTS.get(self.flags as usize).copied())
+            .flatten()
+    }
+
     /// The parts this thing adds to `w`, with their amounts.
     pub fn count(&self, w: &Window, mut visit: impl FnMut(Part, u64)) {
         let as_of = w.as_of;

@@ -1,12 +1,12 @@
 //! A small, fixed organisation and ready-made drafts, for tests and examples across the workspace.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use crate::catalog::{Channel, DomainPath, Purpose};
-use crate::ids::{ContactId, IdNumber, Level, Phone, RegionCode, UnitId, UserId};
+use crate::catalog::{Channel, DomainPath, EvaluationTarget, Outcome, Purpose, Rating};
+use crate::ids::{ContactId, IdNumber, Level, MatterId, Phone, RegionCode, UnitId, UserId};
 use crate::org::{Org, OrgCommand, Region, Unit, UnitKind};
-use crate::petition::{ContactDraft, DeclaredFlags, Location, Petitioner};
-use crate::workflow::{Principal, Role};
+use crate::petition::{ContactDraft, ContactRelation, DeclaredFlags, Location, Petitioner};
+use crate::workflow::{Command, Filing, Principal, Role, Triage};
 
 pub const PROVINCE_GOV: &str = "prov-gov";
 pub const PROVINCE_BUREAU: &str = "prov-xfj";
@@ -264,4 +264,181 @@ impl History {
             panic!("refused: {e}");
         }
     }
+}
+
+/// A small deterministic generator, so generated histories are the same on every run and engine.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// A command at a time, by someone: what a test runs through the ledger, in order.
+pub type Step = (Principal, DateTime<Utc>, Command);
+
+/// `count` matters of the fixture district with every kind of step on varied days from `day0`: returns
+/// to the bureau, extensions approved and refused, late and missing acceptance and answers, ratings by
+/// petitioners and by staff (代评), repeats before and after 90 days. Some steps are refused by the
+/// workflow on purpose (an extension asked after its deadline, say): run each and ignore refusals.
+pub fn varied_histories(day0: DateTime<Utc>, count: u64, seed: u64) -> (Vec<MatterId>, Vec<Step>) {
+    let mut dice = Dice(seed);
+    let mut ids = Vec::new();
+    let mut steps = Vec::new();
+    let labour = || UnitId::parse(DISTRICT_LABOUR).unwrap();
+    let housing = || UnitId::parse(DISTRICT_HOUSING).unwrap();
+    for i in 0..count {
+        let id = format!("XF-F{i:02}");
+        let mut at = day0 + Duration::days(dice.roll(120) as i64);
+        let m = || MatterId::parse(&id).expect("a valid matter id");
+        steps.push((
+            staff(DISTRICT_BUREAU, Role::Registrar),
+            at,
+            Command::Register {
+                filing: Filing::NewMatter { matter: m() },
+                contact: Box::new(draft(&format!("C-F{i:02}"), at)),
+            },
+        ));
+        ids.push(m());
+        at += Duration::days(1 + dice.roll(20) as i64);
+        let first = if dice.roll(4) == 0 {
+            housing()
+        } else {
+            labour()
+        };
+        let dispatcher = staff(DISTRICT_BUREAU, Role::Dispatcher);
+        let transfer = |to| Command::Triage {
+            matter: m(),
+            triage: Triage::Transfer {
+                to,
+                co_handlers: vec![],
+            },
+        };
+        steps.push((dispatcher.clone(), at, transfer(first.clone())));
+        if first == housing() {
+            at += Duration::days(1 + dice.roll(6) as i64);
+            steps.push((
+                staff(DISTRICT_HOUSING, Role::Handler),
+                at,
+                Command::ReturnToBureau {
+                    matter: m(),
+                    reason: "不属于本单位职责".into(),
+                },
+            ));
+            at += Duration::days(1 + dice.roll(10) as i64);
+            steps.push((dispatcher.clone(), at, transfer(labour())));
+        }
+        if dice.roll(8) == 0 {
+            continue; // never accepted: overdue for ever
+        }
+        at += Duration::days(1 + dice.roll(20) as i64);
+        let handler = staff(DISTRICT_LABOUR, Role::Handler);
+        steps.push((handler.clone(), at, Command::Accept { matter: m() }));
+        if dice.roll(3) == 0 {
+            at += Duration::days(20 + dice.roll(30) as i64);
+            steps.push((
+                handler.clone(),
+                at,
+                Command::RequestExtension {
+                    matter: m(),
+                    days: 30,
+                    reason: "需要进一步调查".into(),
+                },
+            ));
+            steps.push((
+                staff(DISTRICT_LABOUR, Role::Leader),
+                at + Duration::days(1),
+                Command::DecideExtension {
+                    matter: m(),
+                    approve: dice.roll(4) != 0,
+                    note: "审批".into(),
+                },
+            ));
+        }
+        if dice.roll(6) == 0 {
+            continue; // never answered
+        }
+        at += Duration::days(20 + dice.roll(70) as i64);
+        steps.push((
+            handler.clone(),
+            at,
+            Command::Answer {
+                matter: m(),
+                outcome: Outcome::PartlySupported,
+                opinion: "已协调支付部分工资".into(),
+            },
+        ));
+        for target in EvaluationTarget::BOTH {
+            let rating = match dice.roll(4) {
+                0 => continue,
+                1 => Rating::Satisfied,
+                2 => Rating::BasicallySatisfied,
+                _ => Rating::Unsatisfied,
+            };
+            let who = if dice.roll(3) == 0 {
+                staff(DISTRICT_BUREAU, Role::Registrar)
+            } else {
+                petitioner(DISTRICT_BUREAU)
+            };
+            let when = at + Duration::days(dice.roll(40) as i64);
+            steps.push((
+                who,
+                when,
+                Command::Evaluate {
+                    matter: m(),
+                    target,
+                    rating,
+                },
+            ));
+        }
+        if dice.roll(2) == 0 {
+            let when = at + Duration::days(60 + dice.roll(60) as i64);
+            steps.push((
+                staff(DISTRICT_BUREAU, Role::Registrar),
+                when,
+                Command::Register {
+                    filing: Filing::Existing {
+                        matter: m(),
+                        relation: ContactRelation::Repeat,
+                    },
+                    contact: Box::new(draft(&format!("C-F{i:02}r"), when)),
+                },
+            ));
+        }
+    }
+    (ids, steps)
+}
+
+/// Events long after the histories of [`varied_histories`]: for each matter a letter received in the
+/// first weeks but registered at `later`, and an acceptance. A closed period seen as of its end must not
+/// move because of them.
+pub fn later_corrections(ids: &[MatterId], day0: DateTime<Utc>, later: DateTime<Utc>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let late_letter = day0 + Duration::days(20);
+        let mut late = draft(&format!("C-late{n}"), late_letter);
+        late.received_at = late_letter;
+        steps.push((
+            staff(DISTRICT_BUREAU, Role::Registrar),
+            later,
+            Command::Register {
+                filing: Filing::Existing {
+                    matter: id.clone(),
+                    relation: ContactRelation::Repeat,
+                },
+                contact: Box::new(late),
+            },
+        ));
+        steps.push((
+            staff(DISTRICT_LABOUR, Role::Handler),
+            later,
+            Command::Accept { matter: id.clone() },
+        ));
+    }
+    steps
 }

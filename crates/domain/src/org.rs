@@ -126,6 +126,27 @@ impl Org {
         self.chain_up(unit).any(|u| &u.id == ancestor)
     }
 
+    /// The units whose work counts in `unit`'s figures and reports: for a petition bureau, every unit of
+    /// its region and the regions inside it (the governments and departments it assigns matters to, and
+    /// the bureaus below); for any other unit, itself and the units below it.
+    pub fn jurisdiction(&self, unit: &UnitId) -> std::collections::BTreeSet<UnitId> {
+        let Some(top) = self.units.get(unit) else {
+            return std::collections::BTreeSet::new();
+        };
+        let bureau = top.kind == UnitKind::PetitionBureau;
+        self.units
+            .values()
+            .filter(|u| {
+                if bureau {
+                    u.region.is_within(&top.region)
+                } else {
+                    self.is_same_or_above(unit, &u.id)
+                }
+            })
+            .map(|u| u.id.clone())
+            .collect()
+    }
+
     /// Whether `ancestor` lies strictly above `unit`.
     pub fn is_above(&self, ancestor: &UnitId, unit: &UnitId) -> bool {
         ancestor != unit && self.is_same_or_above(ancestor, unit)

@@ -605,3 +605,30 @@ fn volumes_shares_and_late_registrations_as_of_the_close() {
         None
     );
 }
+
+#[test]
+fn a_bureau_reports_on_its_region_and_a_government_on_its_units() {
+    let org = fixtures::org();
+    let ids = |unit: &str| -> Vec<String> {
+        org.jurisdiction(&UnitId::parse(unit).unwrap())
+            .into_iter()
+            .map(|u| u.as_str().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(DISTRICT_BUREAU),
+        [
+            DISTRICT_GOV,
+            DISTRICT_LABOUR,
+            DISTRICT_BUREAU,
+            DISTRICT_HOUSING
+        ]
+    );
+    assert_eq!(
+        ids(DISTRICT_GOV),
+        [DISTRICT_GOV, DISTRICT_LABOUR, DISTRICT_HOUSING]
+    );
+    let city = ids(CITY_BUREAU);
+    assert!(city.contains(&CITY_HOUSING.to_owned()) && city.contains(&DISTRICT_LABOUR.to_owned()));
+    assert!(!city.contains(&PROVINCE_BUREAU.to_owned()));
+}

@@ -66,6 +66,9 @@ pub enum ApiError {
     Workflow(#[from] WorkflowError),
     #[error("服务器内部错误")]
     Internal(#[source] StoreError),
+    /// A report or document could not be written (a missing font, say): the server's fault.
+    #[error("报表生成失败，请联系系统管理员")]
+    Render(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -97,7 +100,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Workflow(w) => match w {
                 WorkflowError::MatterNotFound(_) => StatusCode::NOT_FOUND,
                 WorkflowError::MatterExists(_) | WorkflowError::ContactExists(_) => {
@@ -133,6 +136,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => ("payload_too_large", None),
             ApiError::Unavailable(_) => ("unavailable", None),
             ApiError::Internal(_) => ("internal", None),
+            ApiError::Render(_) => ("render_failed", None),
             ApiError::Workflow(w) => (w.code(), w.field().map(str::to_owned)),
         };
         ErrorBody {
@@ -148,6 +152,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(e) = &self {
             // The cause goes to the log, never to the client.
             tracing::error!(error = ?e, "internal error");
+        }
+        if let ApiError::Render(e) = &self {
+            tracing::error!(error = %e, "report rendering failed");
         }
         let mut response = (self.status(), Json(self.body())).into_response();
         if let ApiError::TooManyRequests { retry_after_secs } = &self {

@@ -2,9 +2,9 @@
 //! grouped, with the change against a year earlier and a base year and a ranking; and
 //! `GET /api/v1/stats/matters`, the matters behind any part of a figure. Definitions are
 //! `xinfang_domain::figures` (docs/metrics.md); sums come from the store's facts. Figures hold no
-//! personal data; scope is the user's unit and the units below it, as for the lists.
+//! personal data; they count the work of the user's unit's jurisdiction (`Org::jurisdiction`: a bureau's region).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -129,7 +129,7 @@ pub struct StatsMatters {
     pub matters: Vec<String>,
 }
 
-fn bad(field: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn bad(field: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::BadRequest {
         field: Some(field.to_owned()),
         message: message.into(),
@@ -148,6 +148,41 @@ struct Asked<'a> {
     purpose: Option<Purpose>,
 }
 
+/// The window a request asks for: its period and as-of day, checked.
+pub(crate) fn window_of(
+    from: NaiveDate,
+    to: NaiveDate,
+    as_of: Option<NaiveDate>,
+) -> Result<Window, ApiError> {
+    use chrono::Datelike;
+    if from.year() < 1900 || to.year() > 2200 {
+        return Err(bad("from", "统计期应在 1900 年至 2200 年之间"));
+    }
+    if as_of.is_some_and(|d| d.year() > 2200) {
+        return Err(bad("as_of", "统计截止日期应早于 2200 年"));
+    }
+    let period = Period::new(from, to).map_err(|e| bad("from", e.to_string()))?;
+    if (to - from).num_days() > 3660 {
+        return Err(bad("from", "统计期最长十年"));
+    }
+    Window::new(period, as_of.unwrap_or(to)).map_err(|e| bad("as_of", e.to_string()))
+}
+
+/// The unit a request counts for (with its [`Org::jurisdiction`]): the one asked for if it is in the
+/// user's unit's jurisdiction, else the user's own.
+pub(crate) fn scope_unit(org: &Org, own: &UnitId, unit: Option<&str>) -> Result<UnitId, ApiError> {
+    match unit {
+        Some(u) => {
+            let u = UnitId::parse(u).map_err(|_| bad("unit", "单位编号无效"))?;
+            if org.unit(&u).is_none() || !org.jurisdiction(own).contains(&u) {
+                return Err(bad("unit", "该单位不在本账号的查看范围内"));
+            }
+            Ok(u)
+        }
+        None => Ok(own.clone()),
+    }
+}
+
 /// The window and the slice a request asks for, checked against the user's scope.
 fn window_and_slice(
     org: &Org,
@@ -164,35 +199,9 @@ fn window_and_slice(
         channel,
         purpose,
     } = asked;
-    use chrono::Datelike;
-    if from.year() < 1900 || to.year() > 2200 {
-        return Err(bad("from", "统计期应在 1900 年至 2200 年之间"));
-    }
-    if as_of.is_some_and(|d| d.year() > 2200) {
-        return Err(bad("as_of", "统计截止日期应早于 2200 年"));
-    }
-    let period = Period::new(from, to).map_err(|e| bad("from", e.to_string()))?;
-    if (to - from).num_days() > 3660 {
-        return Err(bad("from", "统计期最长十年"));
-    }
-    let window =
-        Window::new(period, as_of.unwrap_or(to)).map_err(|e| bad("as_of", e.to_string()))?;
-    let top = match unit {
-        Some(u) => {
-            let u = UnitId::parse(u).map_err(|_| bad("unit", "单位编号无效"))?;
-            if org.unit(&u).is_none() || !org.is_same_or_above(own, &u) {
-                return Err(bad("unit", "该单位不在本账号的查看范围内"));
-            }
-            u
-        }
-        None => own.clone(),
-    };
-    let units: BTreeSet<UnitId> = org
-        .units()
-        .filter(|u| org.is_same_or_above(&top, &u.id))
-        .map(|u| u.id.clone())
-        .chain(std::iter::once(top.clone()))
-        .collect();
+    let window = window_of(from, to, as_of)?;
+    let top = scope_unit(org, own, unit)?;
+    let units = org.jurisdiction(&top);
     let region = region
         .map(|r| {
             RegionCode::parse(r).map_err(|_| bad("region", "地区代码无效（6、9 或 12 位数字）"))

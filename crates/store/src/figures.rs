@@ -8,11 +8,11 @@ use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use xinfang_domain::Matter;
-use xinfang_domain::catalog::code as tag;
+use xinfang_domain::catalog::{code as tag, from_code};
 use xinfang_domain::figures::{
     CONTACT_FLAGS, Counts, Fact, FactKind, GroupBy, Part, RATING_PARTS, Slice, Window, facts,
 };
-use xinfang_domain::ids::{Level, MatterId};
+use xinfang_domain::ids::{Level, MatterId, RegionCode, UnitId};
 use xinfang_domain::rules::FigureRules;
 
 use crate::log::multi_row_insert;
@@ -349,6 +349,24 @@ fn slice_sql(slice: &Slice, first: usize) -> (String, Vec<String>) {
     (sql, binds)
 }
 
+/// The rows counted in any of `parts` for `w` in `slice`, as a WHERE condition and its values.
+fn parts_filter(w: &Window, slice: &Slice, parts: &[Part]) -> (String, Vec<String>) {
+    let not_yet_due = parts.contains(&Part::AnswerNotYetDue);
+    let conds: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let s = part_sql(*p, w);
+            format!(
+                "({} AND ({}))",
+                kind_rows(s.kind, w, not_yet_due),
+                s.condition
+            )
+        })
+        .collect();
+    let (slice_cond, binds) = slice_sql(slice, 1);
+    (format!("({}){slice_cond}", conds.join(" OR ")), binds)
+}
+
 fn group_sql(group: GroupBy) -> String {
     match group {
         GroupBy::Total => "''".into(),
@@ -446,20 +464,7 @@ impl Store {
         if parts.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        let not_yet_due = parts.contains(&Part::AnswerNotYetDue);
-        let conds: Vec<String> = parts
-            .iter()
-            .map(|p| {
-                let s = part_sql(*p, w);
-                format!(
-                    "({} AND ({}))",
-                    kind_rows(s.kind, w, not_yet_due),
-                    s.condition
-                )
-            })
-            .collect();
-        let (slice_cond, binds) = slice_sql(slice, 1);
-        let filter = format!("({}){slice_cond}", conds.join(" OR "));
+        let (filter, binds) = parts_filter(w, slice, parts);
         let mut conn = self.pool.acquire().await?;
         let count_sql =
             format!("SELECT COUNT(DISTINCT matter_id) FROM figure_facts WHERE {filter}");
@@ -488,5 +493,118 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((ids, total))
+    }
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("统计表中的日期 {text} 无效")))
+}
+
+impl FactRow {
+    /// The domain's fact again, as the row was written from it.
+    fn to_fact(&self) -> Result<(MatterId, Fact)> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!(
+                "统计表中事项 {} 的{what} {value} 无效",
+                self.matter_id
+            ))
+        };
+        let day = |d: &Option<String>| d.as_deref().map(parse_day).transpose();
+        let fact = Fact {
+            kind: FactKind::parse(&self.kind).ok_or_else(|| corrupt("类别", &self.kind))?,
+            day: parse_day(&self.day)?,
+            known_on: parse_day(&self.known_on)?,
+            done_on: day(&self.done_on)?,
+            changed_on: day(&self.changed_on)?,
+            changed_day: day(&self.changed_day)?,
+            region: RegionCode::parse(&self.region).map_err(|_| corrupt("地区", &self.region))?,
+            domain: self.domain.clone(),
+            purpose: from_code(&self.purpose).ok_or_else(|| corrupt("目的", &self.purpose))?,
+            channel: from_code(&self.channel).ok_or_else(|| corrupt("形式", &self.channel))?,
+            unit: UnitId::parse(&self.unit).map_err(|_| corrupt("单位", &self.unit))?,
+            amount: u64::try_from(self.amount).map_err(|_| corrupt("数量", "负数"))?,
+            flags: u32::try_from(self.flags).map_err(|_| corrupt("标记", "越界"))?,
+        };
+        let id = MatterId::parse(&self.matter_id).map_err(|_| corrupt("编号", &self.matter_id))?;
+        Ok((id, fact))
+    }
+}
+
+impl Store {
+    /// The decisions and answers in `slice` still owed at the end of `as_of` whose deadline (as known
+    /// then) is on or before `due_until`, earliest deadline first: the overdue and due-soon lists. Reads
+    /// only steps not done by `as_of`, so a past day's list comes out as it was on that day.
+    pub async fn owed_steps(
+        &self,
+        slice: &Slice,
+        as_of: NaiveDate,
+        due_until: NaiveDate,
+    ) -> Result<Vec<(MatterId, Fact)>> {
+        let as_of_text = day_text(as_of);
+        let (slice_cond, binds) = slice_sql(slice, 1);
+        let mut out = Vec::new();
+        let mut conn = self.pool.acquire().await?;
+        for kind in [FactKind::Decision, FactKind::Answer] {
+            // Two index ranges rather than an OR the planner might scan for.
+            for open in ["done_on IS NULL", &format!("done_on > '{as_of_text}'")] {
+                let sql = format!(
+                    "SELECT {FACT_COLUMNS} FROM figure_facts WHERE kind = '{k}' AND {open} \
+                     AND known_on <= '{as_of_text}'{slice_cond}",
+                    k = kind.code()
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for b in &binds {
+                    q = q.bind(b.clone());
+                }
+                for row in q.fetch_all(&mut *conn).await? {
+                    let (id, fact) = FactRow::from_row(&row)?.to_fact()?;
+                    if fact.owed_as_of(as_of).is_some_and(|due| due <= due_until) {
+                        out.push((id, fact));
+                    }
+                }
+            }
+        }
+        out.sort_by(|(a, fa), (b, fb)| {
+            (fa.owed_as_of(as_of), a.as_str()).cmp(&(fb.owed_as_of(as_of), b.as_str()))
+        });
+        Ok(out)
+    }
+
+    /// The facts counted in any of `parts` for `w` in `slice`, by matter id, at most `limit`: the rows
+    /// of a report's lists (the unsatisfied ratings, say), with the days and dimensions they were counted by.
+    pub async fn counted_facts(
+        &self,
+        w: &Window,
+        slice: &Slice,
+        parts: &[Part],
+        limit: i64,
+    ) -> Result<Vec<(MatterId, Fact)>> {
+        if parts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (filter, binds) = parts_filter(w, slice, parts);
+        let sql = format!(
+            "SELECT {FACT_COLUMNS} FROM figure_facts WHERE {filter} ORDER BY matter_id, ordinal \
+             LIMIT {}",
+            limit.max(0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let rows = q.fetch_all(&mut *conn).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (id, fact) = FactRow::from_row(row)?.to_fact()?;
+            // The SQL picks the fact's rows; a fact of a kind with several parts counts only if in one of these.
+            let mut counted = false;
+            fact.count(w, |p, _| counted |= parts.contains(&p));
+            if counted {
+                out.push((id, fact));
+            }
+        }
+        Ok(out)
     }
 }

@@ -931,19 +931,6 @@ async fn search_feed_follows_changes_with_contacts(db: Db) {
 
 on_both_engines!(figures_in_sql_equal_the_domain_definitions);
 
-/// A small deterministic generator, so the histories are the same on every run and engine.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 /// Histories with every kind of step on varied days: returns, extensions, late and missing answers,
 /// ratings by petitioners and by staff, repeats before and after 90 days. The figures the store sums in
 /// SQL must be those the domain defines, for any window, grouping and slice, before and after a rebuild;
@@ -952,133 +939,11 @@ async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
     use xinfang_domain::figures::{GroupBy, Period, Slice, Window, tally};
     let ledger = ledger_with_org(&db.store).await;
     let day0 = t0();
-    let mut dice = Dice(7);
-    let mut ids = Vec::new();
-    let try_run = |who: xinfang_domain::Principal, at: DateTime<Utc>, cmd: Command| {
-        let ledger = &ledger;
-        async move {
-            let _ = ledger.execute(&who, at, Change::Matter(cmd)).await;
-        }
-    };
-    let labour = || UnitId::parse(DISTRICT_LABOUR).unwrap();
-    let housing = || UnitId::parse(DISTRICT_HOUSING).unwrap();
-    for i in 0..40u64 {
-        let id = format!("XF-F{i:02}");
-        let mut at = day0 + Duration::days(dice.roll(120) as i64);
-        register(&ledger, &id, &format!("C-F{i:02}"), at).await;
-        ids.push(mid(&id));
-        let m = || mid(&id);
-        at += Duration::days(1 + dice.roll(20) as i64);
-        let first = if dice.roll(4) == 0 {
-            housing()
-        } else {
-            labour()
-        };
-        let dispatcher = staff(DISTRICT_BUREAU, Role::Dispatcher);
-        let transfer = |to| Command::Triage {
-            matter: m(),
-            triage: Triage::Transfer {
-                to,
-                co_handlers: vec![],
-            },
-        };
-        try_run(dispatcher.clone(), at, transfer(first.clone())).await;
-        if first == housing() {
-            at += Duration::days(1 + dice.roll(6) as i64);
-            try_run(
-                staff(DISTRICT_HOUSING, Role::Handler),
-                at,
-                Command::ReturnToBureau {
-                    matter: m(),
-                    reason: "不属于本单位职责".into(),
-                },
-            )
-            .await;
-            at += Duration::days(1 + dice.roll(10) as i64);
-            try_run(dispatcher.clone(), at, transfer(labour())).await;
-        }
-        if dice.roll(8) == 0 {
-            continue; // never accepted: overdue for ever
-        }
-        at += Duration::days(1 + dice.roll(20) as i64);
-        let handler = staff(DISTRICT_LABOUR, Role::Handler);
-        try_run(handler.clone(), at, Command::Accept { matter: m() }).await;
-        if dice.roll(3) == 0 {
-            at += Duration::days(20 + dice.roll(30) as i64);
-            try_run(
-                handler.clone(),
-                at,
-                Command::RequestExtension {
-                    matter: m(),
-                    days: 30,
-                    reason: "需要进一步调查".into(),
-                },
-            )
-            .await;
-            try_run(
-                staff(DISTRICT_LABOUR, Role::Leader),
-                at + Duration::days(1),
-                Command::DecideExtension {
-                    matter: m(),
-                    approve: dice.roll(4) != 0,
-                    note: "审批".into(),
-                },
-            )
-            .await;
-        }
-        if dice.roll(6) == 0 {
-            continue; // never answered
-        }
-        at += Duration::days(20 + dice.roll(70) as i64);
-        try_run(
-            handler.clone(),
-            at,
-            Command::Answer {
-                matter: m(),
-                outcome: Outcome::PartlySupported,
-                opinion: "已协调支付部分工资".into(),
-            },
-        )
-        .await;
-        for target in EvaluationTarget::BOTH {
-            let rating = match dice.roll(4) {
-                0 => continue,
-                1 => Rating::Satisfied,
-                2 => Rating::BasicallySatisfied,
-                _ => Rating::Unsatisfied,
-            };
-            let who = if dice.roll(3) == 0 {
-                staff(DISTRICT_BUREAU, Role::Registrar)
-            } else {
-                fixtures::petitioner(DISTRICT_BUREAU)
-            };
-            let when = at + Duration::days(dice.roll(40) as i64);
-            try_run(
-                who,
-                when,
-                Command::Evaluate {
-                    matter: m(),
-                    target,
-                    rating,
-                },
-            )
-            .await;
-        }
-        if dice.roll(2) == 0 {
-            let when = at + Duration::days(60 + dice.roll(60) as i64);
-            try_run(
-                staff(DISTRICT_BUREAU, Role::Registrar),
-                when,
-                Command::Register {
-                    filing: Filing::Existing {
-                        matter: m(),
-                        relation: ContactRelation::Repeat,
-                    },
-                    contact: Box::new(fixtures::draft(&format!("C-F{i:02}r"), when)),
-                },
-            )
-            .await;
-        }
+    let (ids, steps) = fixtures::varied_histories(day0, 40, 7);
+    for (who, at, cmd) in steps {
+        // Some steps are refused on purpose (an extension after the deadline, say): the figures count
+        // what happened.
+        let _ = ledger.execute(&who, at, Change::Matter(cmd)).await;
     }
     assert_intact(&db.store).await;
 
@@ -1096,7 +961,7 @@ async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
     let matters = load().await;
     let start = xinfang_domain::workflow::china_date(day0);
     let labour_slice = Slice {
-        units: Some([labour()].into()),
+        units: Some([UnitId::parse(DISTRICT_LABOUR).unwrap()].into()),
         ..Slice::default()
     };
     let region_slice = Slice {
@@ -1186,28 +1051,8 @@ async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
         .await
         .unwrap();
     let later = day0 + Duration::days(400);
-    for (n, id) in ids.iter().enumerate() {
-        let late_letter = day0 + Duration::days(20);
-        let mut draft = fixtures::draft(&format!("C-late{n}"), late_letter);
-        draft.received_at = late_letter;
-        try_run(
-            staff(DISTRICT_BUREAU, Role::Registrar),
-            later,
-            Command::Register {
-                filing: Filing::Existing {
-                    matter: id.clone(),
-                    relation: ContactRelation::Repeat,
-                },
-                contact: Box::new(draft),
-            },
-        )
-        .await;
-        try_run(
-            staff(DISTRICT_LABOUR, Role::Handler),
-            later,
-            Command::Accept { matter: id.clone() },
-        )
-        .await;
+    for (who, at, cmd) in fixtures::later_corrections(&ids, day0, later) {
+        let _ = ledger.execute(&who, at, Change::Matter(cmd)).await;
     }
     db.store.rebuild_projections().await.unwrap();
     let after = db
