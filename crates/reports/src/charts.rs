@@ -37,6 +37,9 @@ fn bars(
     rows: &[(String, u64, Option<u64>)],
     legend: (&str, &str),
 ) -> Result<String, ReportError> {
+    // Row 0 is drawn at the bottom: reversed, the largest comes first from the top.
+    let rows: Vec<(String, u64, Option<u64>)> = rows.iter().rev().cloned().collect();
+    let rows = rows.as_slice();
     let mut svg = String::new();
     let height = 60 + 28 * rows.len().max(1) as u32;
     {
@@ -80,9 +83,14 @@ fn bars(
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BAR.filled()));
         if has_earlier {
             chart
-                .draw_series(rows.iter().enumerate().map(|(i, (_, _, before))| {
-                    bar_rect(i, before.unwrap_or(0), true, false, EARLIER)
-                }))
+                .draw_series(
+                    rows.iter()
+                        .enumerate()
+                        .filter(|(_, (_, _, before))| before.is_some_and(|b| b > 0))
+                        .map(|(i, (_, _, before))| {
+                            bar_rect(i, before.unwrap_or(0), true, false, EARLIER)
+                        }),
+                )
                 .map_err(chart_error)?
                 .label(legend.1)
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], EARLIER.filled()));

@@ -12,6 +12,7 @@ mod hotspots;
 mod interchange;
 mod matters;
 mod org;
+pub mod reports;
 mod search;
 mod similar;
 mod stats;
@@ -99,6 +100,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(hotspots::list))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_matters))
+        .routes(routes!(reports::report))
         .routes(routes!(classify::classify))
 }
 

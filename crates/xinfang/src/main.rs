@@ -6,6 +6,7 @@ mod classify;
 mod config;
 mod demo;
 mod interchange;
+mod report;
 mod search;
 
 use std::path::PathBuf;
@@ -134,6 +135,9 @@ enum Cmd {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Write the daily monitor (daily), weekly summary (weekly) or half-monthly bulletin (bulletin) of a
+    /// period as a web page, XLSX, DOCX, PDF or JSON.
+    Report(report::ReportArgs),
     /// Learn the domain (and, from enough staff choices, purpose) classifier and write a model file: from
     /// the labelled CSV files in --labelled, and with --data or --database-url from the contacts staff
     /// registered (the domain and purpose their matters carry).
@@ -257,6 +261,7 @@ async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::R
         Cmd::Export { out, format } => {
             interchange::export(&settings, &out, format.as_deref()).await
         }
+        Cmd::Report(args) => report::run(&settings, args).await,
         Cmd::AppendProbe { count } => demo::append_probe(&settings, count).await,
         Cmd::Train { labelled, out } => {
             classify::train_model(&settings, labelled.as_deref(), from_database, &out).await

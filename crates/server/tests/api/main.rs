@@ -6,6 +6,7 @@ mod confidentiality;
 mod hotspots;
 mod interchange;
 mod matters;
+mod reports;
 mod search;
 mod shared_database;
 mod similar;
