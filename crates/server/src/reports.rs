@@ -42,8 +42,12 @@ pub struct ReportParams {
 
 /// Compile a report's PDF with the process's engine.
 pub fn compile_pdf(_input: &PdfInput) -> Result<Vec<u8>, String> {
-    Err("PDF_ENGINE_PENDING".into())
+    Err(PDF_PENDING.into())
 }
+
+/// The Typst engine (crate `xinfang-pdf`) is being built apart; until it is linked, PDF is refused
+/// plainly rather than failing inside.
+const PDF_PENDING: &str = "PDF 格式尚未启用，请先使用 docx 或 html";
 
 /// The report `req` asks for, written in `format`: what the API sends and `xinfang report` writes.
 /// Writing runs off the async runtime (a PDF takes a CPU for a while).
@@ -108,6 +112,9 @@ pub async fn report(
         Some(f) => Format::parse(f)
             .ok_or_else(|| bad("format", "报表格式应为 html、xlsx、docx、pdf 或 json"))?,
     };
+    if format == Format::Pdf {
+        return Err(bad("format", PDF_PENDING));
+    }
     let window = window_of(params.from, params.to, params.as_of)?;
     if (params.to - params.from).num_days() > 366 {
         return Err(bad("from", "报表的统计期最长一年"));
