@@ -35,9 +35,10 @@ fn run(text: &str, font: &str, size: usize) -> Run {
         .size(size)
 }
 
-fn body(text: &str) -> Paragraph {
+/// A line of the body: indented two characters, at the standard's fixed line spacing (28 pt).
+fn indented(text: &str, font: &str) -> Paragraph {
     Paragraph::new()
-        .add_run(run(text, BODY_FONT, BODY_SIZE))
+        .add_run(run(text, font, BODY_SIZE))
         .indent(
             None,
             Some(docx_rs::SpecialIndentType::FirstLine(640)),
@@ -47,16 +48,12 @@ fn body(text: &str) -> Paragraph {
         .line_spacing(LineSpacing::new().line(560))
 }
 
+fn body(text: &str) -> Paragraph {
+    indented(text, BODY_FONT)
+}
+
 fn heading(text: &str) -> Paragraph {
-    Paragraph::new()
-        .add_run(run(text, HEADING_FONT, BODY_SIZE))
-        .indent(
-            None,
-            Some(docx_rs::SpecialIndentType::FirstLine(640)),
-            None,
-            None,
-        )
-        .line_spacing(LineSpacing::new().line(560))
+    indented(text, HEADING_FONT)
 }
 
 fn cell(text: &str, header: bool) -> TableCell {

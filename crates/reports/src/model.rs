@@ -223,6 +223,28 @@ pub struct ContactLine {
     pub domain: String,
 }
 
+impl RatingLine {
+    /// "信访部门" or "责任单位（代评）".
+    pub fn target_text(&self) -> String {
+        if self.proxy {
+            format!("{}（代评）", self.target)
+        } else {
+            self.target.to_owned()
+        }
+    }
+}
+
+impl ContactLine {
+    /// "集体访", "进京" or both.
+    pub fn kind_text(&self) -> &'static str {
+        match (self.collective, self.national) {
+            (true, true) => "集体访、进京",
+            (true, false) => "集体访",
+            _ => "进京",
+        }
+    }
+}
+
 /// Names for codes, from the organisation.
 struct Names<'a>(&'a Org);
 

@@ -201,12 +201,7 @@ pub(crate) fn sections(r: &Report, drill: &dyn Fn(&[&str]) -> String) -> Vec<Sec
                     c.day.to_string(),
                     c.channel.to_owned(),
                     c.persons.to_string(),
-                    match (c.collective, c.national) {
-                        (true, true) => "集体访、进京",
-                        (true, false) => "集体访",
-                        _ => "进京",
-                    }
-                    .to_owned(),
+                    c.kind_text().to_owned(),
                     c.region.clone(),
                     c.domain.clone(),
                 ])
@@ -300,11 +295,7 @@ pub(crate) fn sections(r: &Report, drill: &dyn Fn(&[&str]) -> String) -> Vec<Sec
             plain(vec![
                 x.matter.clone(),
                 x.day.to_string(),
-                if x.proxy {
-                    format!("{}（代评）", x.target)
-                } else {
-                    x.target.to_owned()
-                },
+                x.target_text(),
                 x.unit.clone(),
                 x.region.clone(),
                 x.domain.clone(),

@@ -1,6 +1,7 @@
 //! The report as an XLSX workbook: one sheet per table, rates as numbers formatted as percentages (so
 //! they can be summed and charted), native Excel charts over the tables.
 
+use chrono::Datelike;
 use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook,
     Worksheet, XlsxError,
@@ -126,14 +127,9 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     // A fixed creation time keeps the file the same for the same report.
     let created = ExcelDateTime::from_ymd(
-        report
-            .as_of
-            .format("%Y")
-            .to_string()
-            .parse()
-            .unwrap_or(2000),
-        report.as_of.format("%m").to_string().parse().unwrap_or(1),
-        report.as_of.format("%d").to_string().parse().unwrap_or(1),
+        report.as_of.year() as u16,
+        report.as_of.month() as u8,
+        report.as_of.day() as u8,
     )?;
     book.set_properties(
         &DocProperties::new()
@@ -320,17 +316,12 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
             .rows
             .iter()
             .map(|c| {
-                let kind = match (c.collective, c.national) {
-                    (true, true) => "集体访、进京",
-                    (true, false) => "集体访",
-                    _ => "进京",
-                };
                 vec![
                     Cell::Text(&c.matter),
                     Cell::Owned(c.day.to_string()),
                     Cell::Text(c.channel),
                     Cell::Count(c.persons as f64),
-                    Cell::Text(kind),
+                    Cell::Text(c.kind_text()),
                     Cell::Text(&c.region),
                     Cell::Text(&c.domain),
                 ]
@@ -373,11 +364,7 @@ fn build(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 vec![
                     Cell::Text(&x.matter),
                     Cell::Owned(x.day.to_string()),
-                    Cell::Owned(if x.proxy {
-                        format!("{}（代评）", x.target)
-                    } else {
-                        x.target.to_owned()
-                    }),
+                    Cell::Owned(x.target_text()),
                     Cell::Text(&x.unit),
                     Cell::Text(&x.region),
                     Cell::Text(&x.domain),
