@@ -151,8 +151,8 @@ pub fn paragraphs(r: &Report) -> Vec<String> {
         ));
     }
     if contacts == 0 {
-        out.truncate(0);
-        out.push(format!("{period}{}未登记信访事项。", r.issuer));
+        // A quiet day still has its deadlines and ratings: only the intake sentence changes.
+        out[0] = format!("{period}{}未登记信访事项。", r.issuer);
     }
     out
 }
