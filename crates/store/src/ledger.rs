@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
 use xinfang_domain::calendar::Calendar;
+use xinfang_domain::figures::{Fact, facts};
 use xinfang_domain::ids::{MatterId, UserId};
 use xinfang_domain::org::{Org, OrgCommand};
 use xinfang_domain::rules::Rules;
@@ -101,8 +102,10 @@ struct Pending {
     org_events: Vec<(EventBody, i64)>,
     /// Contact ids already registered, before or in this transaction.
     taken_contacts: HashSet<String>,
-    /// Matters whose figure rows changed.
-    facts_changed: HashSet<MatterId>,
+    /// The figure facts of each matter an event of the transaction is for, as the matter's rows in
+    /// `figure_facts` stand: derived from its state before the transaction's first event for it (none
+    /// for a matter the transaction opens). At commit only the rows that differ are written.
+    facts_before: HashMap<MatterId, Vec<Fact>>,
 }
 
 /// A matter as it was before a group: its state, its pending row change, whether the batch opened it.
@@ -508,25 +511,17 @@ impl Ledger {
             projection::insert_matters(&mut tx, &new).await?;
             projection::update_matters(&mut tx, &old_rows, &new_holders).await?;
             projection::insert_contacts(&mut tx, &pending.contact_rows).await?;
-            // A matter whose group was refused may be gone from the cache: it never reached the table.
-            let refacted: Vec<&MatterId> = pending
-                .facts_changed
-                .iter()
-                .filter(|id| cache.matters.contains_key(*id))
-                .collect();
-            let fact_rows: Vec<_> = refacted
-                .iter()
-                .flat_map(|id| {
-                    crate::figures::rows_of(&cache.matters[*id], self.store.figure_rules())
-                })
-                .collect();
-            // Matters opened in this transaction have no rows to delete yet.
-            let existing: Vec<&MatterId> = refacted
-                .iter()
-                .filter(|id| !pending.opened.contains(id.as_str()))
-                .copied()
-                .collect();
-            crate::figures::replace_facts(&mut tx, &existing, &fact_rows).await?;
+            let mut fact_changes = crate::figures::FactChanges::default();
+            for (id, before) in &pending.facts_before {
+                // A matter whose group was refused is as it was, or gone from the cache if the
+                // group opened it: then it had no rows and has none.
+                let after = cache
+                    .matters
+                    .get(id)
+                    .map_or_else(Vec::new, |m| facts(m, self.store.figure_rules()));
+                fact_changes.add(id, before, &after);
+            }
+            fact_changes.write(&mut tx).await?;
             for (body, seq) in &pending.org_events {
                 projection::write_org_event(&mut tx, &cache.org, body, *seq).await?;
             }
@@ -580,16 +575,6 @@ impl Ledger {
         {
             return Err(WorkflowError::ContactExists(contact.id.clone()));
         }
-        // A matter already marked is rewritten from its final state anyway: no need to compare.
-        let facts_marked =
-            matches!(&change, Change::Matter(cmd) if pending.facts_changed.contains(cmd.matter()));
-        let facts_before = match &change {
-            Change::Matter(cmd) if !facts_marked => cache
-                .matters
-                .get(cmd.matter())
-                .map(|m| crate::figures::rows_of(m, self.store.figure_rules())),
-            _ => None,
-        };
         let bodies = match &change {
             Change::Org(cmd) => cache.org.decide(cmd, &principal)?,
             Change::Matter(cmd) => {
@@ -608,6 +593,15 @@ impl Ledger {
             head.seq += 1;
             let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
             head.hash = event.hash;
+            if let Some(id) = body.matter()
+                && !pending.facts_before.contains_key(id)
+            {
+                let before = cache
+                    .matters
+                    .get(id)
+                    .map_or_else(Vec::new, |m| facts(m, self.store.figure_rules()));
+                pending.facts_before.insert(id.clone(), before);
+            }
             let change = projection::fold_event(
                 &mut cache.org,
                 &mut cache.matters,
@@ -639,13 +633,6 @@ impl Ledger {
                 pending.org_events.push((body, head.seq));
             }
             pending.sealed.push((event, stream));
-        }
-        if let Change::Matter(cmd) = &change
-            && !facts_marked
-            && let Some(m) = cache.matters.get(cmd.matter())
-            && facts_before.as_ref() != Some(&crate::figures::rows_of(m, self.store.figure_rules()))
-        {
-            pending.facts_changed.insert(m.id.clone());
         }
         Ok(())
     }

@@ -63,6 +63,7 @@ on_both_engines!(
     tampered_projection_is_named_by_verify,
     two_writers_share_one_chain,
     repeat_contacts_link_to_the_matter,
+    figure_rows_follow_a_transaction_of_many_changes,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -448,6 +449,110 @@ async fn refused_group_leaves_nothing_of_itself(db: Db) {
     assert_intact(&db.store).await;
     // The refused group's contact id is free: the same row can go in once corrected.
     register(&ledger, "XF-G2", "C-G2", t0()).await;
+    assert_intact(&db.store).await;
+}
+
+/// The ledger writes only the figure rows a transaction changed, against the rows as they stood at its
+/// start: several changes to one matter, a refused group after an accepted one on the same matter, a
+/// refused group on a matter nothing else changed, a matter opened by a refused group, and a repeat
+/// contact that moves every later fact to the next ordinal must all leave the rows `verify` expects.
+async fn figure_rows_follow_a_transaction_of_many_changes(db: Db) {
+    let ledger = ledger_with_org(&db.store).await;
+    let day = |n: i64| t0() + Duration::days(n);
+    register(&ledger, "XF-H1", "C-H1", day(0)).await;
+    register(&ledger, "XF-H2", "C-H2", day(0)).await;
+    let dispatcher = || staff(DISTRICT_BUREAU, Role::Dispatcher);
+    let handler = || staff(DISTRICT_LABOUR, Role::Handler);
+    let registrar = || staff(DISTRICT_BUREAU, Role::Registrar);
+    let transfer = |matter: &str| {
+        Change::Matter(Command::Triage {
+            matter: mid(matter),
+            triage: Triage::Transfer {
+                to: UnitId::parse(DISTRICT_LABOUR).unwrap(),
+                co_handlers: vec![],
+            },
+        })
+    };
+    let accept = |matter: &str| {
+        Change::Matter(Command::Accept {
+            matter: mid(matter),
+        })
+    };
+    let open = |matter: &str, contact: &str| {
+        Change::Matter(Command::Register {
+            filing: Filing::NewMatter {
+                matter: mid(matter),
+            },
+            contact: Box::new(fixtures::draft(contact, day(1))),
+        })
+    };
+    let results = ledger
+        .execute_groups(vec![
+            vec![
+                (dispatcher(), day(2), transfer("XF-H1")),
+                (handler(), day(4), accept("XF-H1")),
+            ],
+            vec![
+                (
+                    handler(),
+                    day(30),
+                    Change::Matter(Command::Answer {
+                        matter: mid("XF-H1"),
+                        outcome: Outcome::PartlySupported,
+                        opinion: "已协调支付部分工资".into(),
+                    }),
+                ),
+                (handler(), day(31), accept("XF-H1")),
+            ],
+            vec![(
+                registrar(),
+                day(10),
+                Change::Matter(Command::Register {
+                    filing: Filing::Existing {
+                        matter: mid("XF-H1"),
+                        relation: ContactRelation::Repeat,
+                    },
+                    contact: Box::new(fixtures::draft("C-H1r", day(10))),
+                }),
+            )],
+            vec![
+                (dispatcher(), day(2), transfer("XF-H2")),
+                (registrar(), day(4), accept("XF-H2")),
+            ],
+            vec![
+                (registrar(), day(1), open("XF-H3", "C-H3")),
+                (registrar(), day(2), transfer("XF-H3")),
+            ],
+            vec![
+                (registrar(), day(1), open("XF-H4", "C-H4")),
+                (dispatcher(), day(2), transfer("XF-H4")),
+            ],
+        ])
+        .await
+        .unwrap();
+    let refused: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(refused, [1, 3, 4], "{results:?}");
+    let h1 = ledger.matter(&mid("XF-H1")).await.unwrap().unwrap();
+    assert_eq!((h1.status, h1.contacts.len()), (Status::Handling, 2));
+    assert!(ledger.matter(&mid("XF-H3")).await.unwrap().is_none());
+    assert_intact(&db.store).await;
+
+    run(
+        &ledger,
+        handler(),
+        day(30),
+        Command::Answer {
+            matter: mid("XF-H1"),
+            outcome: Outcome::PartlySupported,
+            opinion: "已协调支付部分工资".into(),
+        },
+    )
+    .await;
     assert_intact(&db.store).await;
 }
 
