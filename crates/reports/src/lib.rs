@@ -18,6 +18,7 @@ pub use model::{
     ContactLine, CountLine, DomainLine, FigureLine, Listed, RankLine, RatingLine, Report,
     ReportKind, ReportRequest, StepLine, Table, gather,
 };
+pub use typst::SERIF as CJK_SERIF;
 use typst::typst_source;
 
 /// Why a report could not be made.

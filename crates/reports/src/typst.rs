@@ -1,6 +1,7 @@
 //! The report as Typst markup for the PDF: A4 with the margins of GB/T 9704, Noto Serif CJK SC for the
 //! text and Noto Sans CJK SC for headings and tables (Debian's fonts-noto-cjk), the charts as SVG files
-//! beside the markup. Every piece of text goes in as a Typst string, so nothing in the data is markup.
+//! beside the markup. No space is put between Chinese and Latin or digits (Typst's default), as official
+//! documents are set. Every piece of text goes in as a Typst string, so nothing in the data is markup.
 
 use std::fmt::Write;
 
@@ -9,7 +10,8 @@ use crate::html::drill_link;
 use crate::model::Report;
 use crate::sections::{TextTable, sections};
 
-const SERIF: &str = "Noto Serif CJK SC";
+/// The PDF's body face; a PDF engine without it would set every character as a blank box.
+pub const SERIF: &str = "Noto Serif CJK SC";
 
 /// A Typst string literal.
 fn s(text: &str) -> String {
@@ -63,7 +65,7 @@ pub fn typst_source(report: &Report, charts: &[Chart]) -> (String, Vec<(String, 
         r##"#set document(title: {title}, author: {issuer}, date: none)
 #set page(paper: "a4", margin: (top: 37mm, bottom: 35mm, left: 28mm, right: 26mm),
   footer: context align(center, text(size: 10pt, "— " + str(counter(page).get().first()) + " —")))
-#set text(font: ("{SERIF}",), size: 12pt, lang: "zh", region: "cn")
+#set text(font: ("{SERIF}",), size: 12pt, lang: "zh", region: "cn", cjk-latin-spacing: none)
 #set par(first-line-indent: (amount: 2em, all: true), leading: 0.9em, justify: true)
 #show heading: set text(font: ("{SANS}",), size: 13pt, weight: "bold")
 #show heading: set block(above: 1.4em, below: 0.8em)

@@ -8,9 +8,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use std::sync::OnceLock;
 use utoipa::IntoParams;
+
 use xinfang_domain::ids::UnitId;
 use xinfang_domain::org::Org;
+use xinfang_pdf::Pdf;
 use xinfang_reports::{Format, PdfInput, Report, ReportError, ReportKind, ReportRequest};
 use xinfang_store::Store;
 
@@ -40,14 +43,36 @@ pub struct ReportParams {
     pub format: Option<String>,
 }
 
-/// Compile a report's PDF with the process's engine.
-pub fn compile_pdf(_input: &PdfInput) -> Result<Vec<u8>, String> {
-    Err(PDF_PENDING.into())
+/// Compile a report's (or a document's) PDF with the process's Typst engine, made on first use: it reads
+/// every system font once, which takes a moment, and then serves every request.
+pub fn compile_pdf(input: &PdfInput) -> Result<Vec<u8>, String> {
+    static ENGINE: OnceLock<Result<Pdf, String>> = OnceLock::new();
+    let engine = ENGINE
+        .get_or_init(|| {
+            let pdf = Pdf::new(&[]).map_err(|e| e.to_string())?;
+            // Without the Chinese faces every character would come out as a blank box: refuse instead.
+            if !pdf
+                .families()
+                .iter()
+                .any(|f| f == xinfang_reports::CJK_SERIF)
+            {
+                return Err(format!(
+                    "未找到字体 {}，请安装 fonts-noto-cjk",
+                    xinfang_reports::CJK_SERIF
+                ));
+            }
+            Ok(pdf)
+        })
+        .as_ref()?;
+    let files: Vec<(&str, Vec<u8>)> = input
+        .files
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.clone()))
+        .collect();
+    engine
+        .render(&input.source, &files)
+        .map_err(|e| e.to_string())
 }
-
-/// The Typst engine (crate `xinfang-pdf`) is being built apart; until it is linked, PDF is refused
-/// plainly rather than failing inside.
-const PDF_PENDING: &str = "PDF 格式尚未启用，请先使用 docx 或 html";
 
 /// The report `req` asks for, written in `format`: what the API sends and `xinfang report` writes.
 /// Writing runs off the async runtime (a PDF takes a CPU for a while).
@@ -112,9 +137,6 @@ pub async fn report(
         Some(f) => Format::parse(f)
             .ok_or_else(|| bad("format", "报表格式应为 html、xlsx、docx、pdf 或 json"))?,
     };
-    if format == Format::Pdf {
-        return Err(bad("format", PDF_PENDING));
-    }
     let window = window_of(params.from, params.to, params.as_of)?;
     if (params.to - params.from).num_days() > 366 {
         return Err(bad("from", "报表的统计期最长一年"));

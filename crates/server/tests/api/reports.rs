@@ -1,5 +1,6 @@
 //! Reports through the API on both engines: every format is served with its type, the XLSX holds the
-//! JSON's numbers, and bad requests get a precise error.
+//! JSON's numbers, the PDF's pages render and its Chinese text reads back, and bad requests get a precise
+//! error.
 
 use calamine::{Data, Reader, Xlsx};
 use chrono::{TimeZone, Utc};
@@ -71,13 +72,58 @@ async fn reports_in_every_format(app: &TestApp) {
     assert!(media.contains("wordprocessingml"));
     assert_eq!(&docx[..2], b"PK");
 
-    // PDF waits for its engine: refused plainly, not a server error.
-    let body = expect(
-        bearer_get(app, &format!("{BULLETIN}&format=pdf"), &analyst).await,
-        400,
-    )
-    .await;
-    assert_eq!(body["details"]["field"], "format");
+    // The PDF: its pages render, its text is the report's, in Chinese, with the fonts embedded.
+    let (status, media, pdf) = get_bytes(app, &format!("{BULLETIN}&format=pdf"), &analyst).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(media, "application/pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bulletin.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let file = file.to_str().unwrap();
+    match poppler("pdftotext", &["-layout", file, "-"]) {
+        // CI installs poppler-utils (.ci/run): there the check must run.
+        None if std::env::var_os("CI").is_some() => panic!("poppler-utils missing on CI"),
+        None => eprintln!("poppler-utils not installed: PDF text and pages not checked"),
+        Some(text) => {
+            let text = String::from_utf8(text.stdout).unwrap();
+            for words in [
+                "上城区信访局信访工作情况通报",
+                "2025年第8期",
+                "主要指标",
+                "按期答复率",
+                "超期未办结事项",
+            ] {
+                assert!(
+                    text.contains(words),
+                    "{words} not in the PDF's text:\n{text}"
+                );
+            }
+            let contacts = report["figures"][0]["numerator"].to_string();
+            assert!(text.contains(&format!("共登记信访事项{contacts}件次")));
+            let prefix = dir.path().join("page");
+            poppler(
+                "pdftoppm",
+                &["-png", "-r", "60", file, prefix.to_str().unwrap()],
+            );
+            let pages: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+                .collect();
+            assert!(!pages.is_empty());
+            for p in &pages {
+                // A blank A4 page at 60 dpi compresses to a few hundred bytes.
+                assert!(
+                    p.metadata().unwrap().len() > 5_000,
+                    "{:?} looks blank",
+                    p.path()
+                );
+            }
+            let fonts = poppler("pdffonts", &[file]).unwrap();
+            let fonts = String::from_utf8(fonts.stdout).unwrap();
+            assert!(fonts.contains("CJK"), "{fonts}");
+        }
+    }
 
     // Bad requests: an unknown report, a bad format, a unit outside the scope, a long period.
     expect(
@@ -120,4 +166,20 @@ async fn reports_on_sqlite() {
 async fn reports_on_postgres() {
     let (app, _) = spawn_app_pg().await;
     reports_in_every_format(&app).await;
+}
+
+/// Run a poppler tool on `input`, giving its output; None when poppler-utils is not installed.
+fn poppler(tool: &str, args: &[&str]) -> Option<std::process::Output> {
+    match std::process::Command::new(tool).args(args).output() {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "{tool}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(out)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("{tool}: {e}"),
+    }
 }
