@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{DomainPath, EvaluationTarget, LegalRoute, Outcome, Purpose, Rating};
+use crate::documents::{DocumentKind, IssuedDocument, Template};
 use crate::ids::{ContactId, MatterId, OrderId, RegionCode, UnitId, UserId};
 use crate::links::LinkDecision;
 use crate::org::{Region, Unit, User};
@@ -38,6 +39,13 @@ pub enum EventBody {
     PasswordSet {
         user: UserId,
         by_admin: bool,
+    },
+    /// A unit's document template was set, or (`None`) removed so the one above applies again.
+    TemplateSet {
+        unit: UnitId,
+        kind: DocumentKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<Template>,
     },
     MatterOpened {
         matter: MatterId,
@@ -178,6 +186,11 @@ pub enum EventBody {
         contact: ContactId,
         decision: LinkDecision,
     },
+    /// A document (文书) was issued on the matter: its number and its text as issued.
+    DocumentIssued {
+        matter: MatterId,
+        document: Box<IssuedDocument>,
+    },
 }
 
 /// The aggregate an event belongs to: the organisation, or one matter.
@@ -196,6 +209,7 @@ impl EventBody {
             EventBody::UserRolesSet { .. } => "user_roles_set",
             EventBody::UserActiveSet { .. } => "user_active_set",
             EventBody::PasswordSet { .. } => "password_set",
+            EventBody::TemplateSet { .. } => "template_set",
             EventBody::MatterOpened { .. } => "matter_opened",
             EventBody::ContactRegistered { .. } => "contact_registered",
             EventBody::Transferred { .. } => "transferred",
@@ -218,6 +232,7 @@ impl EventBody {
             EventBody::LeaderAssigned { .. } => "leader_assigned",
             EventBody::CoHandlerAdded { .. } => "co_handler_added",
             EventBody::LinkReviewed { .. } => "link_reviewed",
+            EventBody::DocumentIssued { .. } => "document_issued",
         }
     }
 
@@ -230,6 +245,7 @@ impl EventBody {
             EventBody::UserRolesSet { .. } => "设置角色",
             EventBody::UserActiveSet { .. } => "启用或停用用户",
             EventBody::PasswordSet { .. } => "设置密码",
+            EventBody::TemplateSet { .. } => "修改文书模板",
             EventBody::MatterOpened { .. } => "立项",
             EventBody::ContactRegistered { .. } => "登记",
             EventBody::Transferred { .. } => "转送交办",
@@ -258,6 +274,7 @@ impl EventBody {
                     "否定关联"
                 }
             }
+            EventBody::DocumentIssued { .. } => "出具文书",
         }
     }
 
@@ -268,7 +285,8 @@ impl EventBody {
             | EventBody::UserCreated(_)
             | EventBody::UserRolesSet { .. }
             | EventBody::UserActiveSet { .. }
-            | EventBody::PasswordSet { .. } => Stream::Org,
+            | EventBody::PasswordSet { .. }
+            | EventBody::TemplateSet { .. } => Stream::Org,
             EventBody::ContactRegistered { contact } => Stream::Matter(&contact.matter),
             EventBody::MatterOpened { matter, .. }
             | EventBody::Transferred { matter, .. }
@@ -290,7 +308,8 @@ impl EventBody {
             | EventBody::Reminded { matter, .. }
             | EventBody::LeaderAssigned { matter, .. }
             | EventBody::CoHandlerAdded { matter, .. }
-            | EventBody::LinkReviewed { matter, .. } => Stream::Matter(matter),
+            | EventBody::LinkReviewed { matter, .. }
+            | EventBody::DocumentIssued { matter, .. } => Stream::Matter(matter),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod catalog;
+pub mod documents;
 pub mod error;
 pub mod event;
 pub mod figures;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::documents::{DocumentKind, Template};
 use crate::ids::{Level, RegionCode, UnitId, UserId};
 use crate::workflow::Role;
 
@@ -82,6 +83,8 @@ pub struct Org {
     units: HashMap<UnitId, Unit>,
     regions: HashMap<RegionCode, Region>,
     users: HashMap<UserId, User>,
+    /// Document templates an administrator set for a unit and the units below it.
+    templates: HashMap<(UnitId, DocumentKind), Template>,
 }
 
 impl Org {
@@ -119,6 +122,30 @@ impl Org {
 
     pub fn insert_region(&mut self, region: Region) {
         self.regions.insert(region.code.clone(), region);
+    }
+
+    /// The template `unit` issues `kind` from: the one set for it or the nearest unit above it, else the
+    /// default.
+    pub fn template(&self, unit: &UnitId, kind: DocumentKind) -> Template {
+        self.template_source(unit, kind)
+            .and_then(|source| self.templates.get(&(source, kind)).cloned())
+            .unwrap_or_else(|| kind.default_template())
+    }
+
+    /// The unit whose template `unit` uses for `kind`, or `None` for the default.
+    pub fn template_source(&self, unit: &UnitId, kind: DocumentKind) -> Option<UnitId> {
+        self.chain_up(unit)
+            .find(|u| self.templates.contains_key(&(u.id.clone(), kind)))
+            .map(|u| u.id.clone())
+    }
+
+    /// Every template set, by unit and kind.
+    pub fn templates(&self) -> impl Iterator<Item = (&UnitId, DocumentKind, &Template)> {
+        self.templates.iter().map(|((u, k), t)| (u, *k, t))
+    }
+
+    pub fn insert_template(&mut self, unit: UnitId, kind: DocumentKind, template: Template) {
+        self.templates.insert((unit, kind), template);
     }
 
     /// Whether `ancestor` is `unit` itself or one of the units above it.
@@ -223,6 +250,13 @@ pub enum OrgCommand {
     SetPassword {
         user: UserId,
     },
+    /// A unit's template for one kind of document, used by it and the units below it; `None` goes back to
+    /// the template above it (or the default).
+    SetTemplate {
+        unit: UnitId,
+        kind: DocumentKind,
+        template: Option<Template>,
+    },
 }
 
 impl Org {
@@ -311,6 +345,27 @@ impl Org {
                     active: *active,
                 }])
             }
+            OrgCommand::SetTemplate {
+                unit,
+                kind,
+                template,
+            } => {
+                if !self.units.contains_key(unit) {
+                    return Err(WorkflowError::UnknownUnit(unit.clone()));
+                }
+                match template {
+                    Some(t) => t.check(*kind)?,
+                    None if !self.templates.contains_key(&(unit.clone(), *kind)) => {
+                        return Err(WorkflowError::AlreadyDone("该单位没有自定义此类文书模板"));
+                    }
+                    None => {}
+                }
+                Ok(vec![EventBody::TemplateSet {
+                    unit: unit.clone(),
+                    kind: *kind,
+                    template: template.clone(),
+                }])
+            }
             OrgCommand::SetPassword { user } => {
                 if !known_user(user)?.active {
                     return Err(WorkflowError::Org(format!("用户 {user} 已停用")));
@@ -340,6 +395,16 @@ impl Org {
                     u.active = *active;
                 }
             }
+            EventBody::TemplateSet {
+                unit,
+                kind,
+                template,
+            } => match template {
+                Some(t) => self.insert_template(unit.clone(), *kind, t.clone()),
+                None => {
+                    self.templates.remove(&(unit.clone(), *kind));
+                }
+            },
             _ => {}
         }
     }

@@ -459,6 +459,12 @@ pub enum Command {
         #[serde(flatten)]
         decision: LinkDecision,
     },
+    /// 出具文书. Built by the server (which adds the petitioners' names and the 查询码), not taken from
+    /// clients as an action.
+    IssueDocument {
+        matter: MatterId,
+        request: crate::documents::DocumentRequest,
+    },
 }
 
 impl Command {
@@ -484,7 +490,8 @@ impl Command {
             | Command::Remind { matter, .. }
             | Command::AssignLeader { matter, .. }
             | Command::AddCoHandler { matter, .. }
-            | Command::ReviewLink { matter, .. } => matter,
+            | Command::ReviewLink { matter, .. }
+            | Command::IssueDocument { matter, .. } => matter,
         }
     }
 
@@ -515,6 +522,7 @@ impl Command {
             Command::Remind { .. } => "催办",
             Command::AssignLeader { .. } => "领导包案",
             Command::AddCoHandler { .. } => "增加协办单位",
+            Command::IssueDocument { .. } => "出具文书",
             Command::ReviewLink { decision, .. } => {
                 if decision.confirmed {
                     "确认关联"
@@ -717,6 +725,9 @@ pub struct Matter {
     /// timeliness figures (及时受理率, 按期答复率) are counted from.
     #[serde(default)]
     pub duties: Vec<Duty>,
+    /// The documents issued on it, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<crate::documents::IssuedDocument>,
 }
 
 /// Which time-limited step a [`Duty`] is.
@@ -887,6 +898,7 @@ impl Matter {
             reminders: 0,
             leader: None,
             link_reviews: Vec::new(),
+            documents: Vec::new(),
             duties: vec![Duty {
                 kind: DutyKind::Triage,
                 unit: bureau.clone(),
@@ -1189,7 +1201,9 @@ impl Matter {
             | EventBody::UserCreated(_)
             | EventBody::UserRolesSet { .. }
             | EventBody::UserActiveSet { .. }
-            | EventBody::PasswordSet { .. } => {}
+            | EventBody::PasswordSet { .. }
+            | EventBody::TemplateSet { .. } => {}
+            EventBody::DocumentIssued { document, .. } => self.documents.push((**document).clone()),
         }
     }
 
@@ -1669,6 +1683,10 @@ pub fn decide(
                 decision: decision.clone(),
             }]
         }
+        Command::IssueDocument { request, .. } => vec![EventBody::DocumentIssued {
+            matter: id,
+            document: Box::new(crate::documents::draft(m, request, ctx)?),
+        }],
     };
     Ok(events)
 }

@@ -239,7 +239,11 @@ fn command_of(before: &Matter, body: &EventBody, at: DateTime<Utc>) -> Option<(C
         | EventBody::UserCreated(_)
         | EventBody::UserRolesSet { .. }
         | EventBody::UserActiveSet { .. }
-        | EventBody::PasswordSet { .. } => return None,
+        | EventBody::PasswordSet { .. }
+        | EventBody::TemplateSet { .. } => return None,
+        // A document's number belongs to the office that issued it: importing elsewhere must not issue it
+        // again under that office's next number. Its text stays in the source's log.
+        EventBody::DocumentIssued { .. } => return None,
     };
     Some((command, false))
 }

@@ -259,7 +259,9 @@ fn petitioner(v: &Value, i: usize) -> Result<Petitioner, Rejection> {
 /// The staff roles an act needed; a petitioner's own evaluation or review request needs the petitioner.
 pub fn roles_for(event: &ImportEvent) -> Vec<Role> {
     let role = match &event.command {
-        Command::Register { .. } | Command::ReviewLink { .. } => Role::Registrar,
+        Command::Register { .. } | Command::ReviewLink { .. } | Command::IssueDocument { .. } => {
+            Role::Registrar
+        }
         Command::Triage { .. } | Command::AddCoHandler { .. } => Role::Dispatcher,
         Command::ReturnToBureau { .. }
         | Command::Accept { .. }

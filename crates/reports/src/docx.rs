@@ -7,6 +7,8 @@ use docx_rs::{
     TableCell, TableRow, WidthType,
 };
 
+use xinfang_domain::documents::IssuedDocument;
+
 use crate::ReportError;
 use crate::charts::{Chart, png};
 use crate::html::drill_link;
@@ -107,9 +109,10 @@ fn picture(chart: &Chart, index: usize) -> Result<Paragraph, ReportError> {
         .align(AlignmentType::Center))
 }
 
-pub(crate) fn document(report: &Report, charts: &[Chart]) -> Result<Vec<u8>, ReportError> {
-    let signed = format!("{}T00:00:00Z", report.as_of);
-    let mut doc = Docx::new()
+/// An empty A4 document with the standard's margins, dated `day` (so the file does not change).
+fn a4(day: chrono::NaiveDate) -> Docx {
+    let signed = format!("{day}T00:00:00Z");
+    Docx::new()
         .created_at(&signed)
         .updated_at(&signed)
         .page_size((210.0 * MM) as u32, (297.0 * MM) as u32)
@@ -120,6 +123,59 @@ pub(crate) fn document(report: &Report, charts: &[Chart]) -> Result<Vec<u8>, Rep
                 .left((28.0 * MM) as i32)
                 .right((26.0 * MM) as i32),
         )
+}
+
+/// Right-aligned lines closing a document: the issuer and the date.
+fn signature(doc: Docx, issuer: &str, day: chrono::NaiveDate) -> Docx {
+    doc.add_paragraph(Paragraph::new().add_run(Run::new().add_break(BreakType::TextWrapping)))
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(issuer, BODY_FONT, BODY_SIZE))
+                .align(AlignmentType::Right),
+        )
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(&crate::narrative::date(day), BODY_FONT, BODY_SIZE))
+                .align(AlignmentType::Right),
+        )
+}
+
+fn pack(doc: Docx) -> Result<Vec<u8>, ReportError> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    doc.build().pack(&mut out).map_err(|e| ReportError::Write {
+        format: "DOCX",
+        message: e.to_string(),
+    })?;
+    Ok(out.into_inner())
+}
+
+/// A document (文书) as issued: title, number, addressee, body, issuer and date.
+pub(crate) fn official_document(d: &IssuedDocument) -> Result<Vec<u8>, ReportError> {
+    let mut doc = a4(d.issued_on)
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(&d.title, TITLE_FONT, TITLE_SIZE))
+                .align(AlignmentType::Center),
+        )
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(&d.number.to_string(), BODY_FONT, BODY_SIZE))
+                .align(AlignmentType::Center),
+        )
+        .add_paragraph(Paragraph::new())
+        .add_paragraph(
+            Paragraph::new()
+                .add_run(run(&d.addressee, BODY_FONT, BODY_SIZE))
+                .line_spacing(LineSpacing::new().line(560)),
+        );
+    for p in &d.paragraphs {
+        doc = doc.add_paragraph(body(p));
+    }
+    pack(signature(doc, &d.issuer_name, d.issued_on))
+}
+
+pub(crate) fn document(report: &Report, charts: &[Chart]) -> Result<Vec<u8>, ReportError> {
+    let mut doc = a4(report.as_of)
         .add_paragraph(
             Paragraph::new()
                 .add_run(run(&report.title, TITLE_FONT, TITLE_SIZE))
@@ -151,29 +207,7 @@ pub(crate) fn document(report: &Report, charts: &[Chart]) -> Result<Vec<u8>, Rep
             }
         }
     }
-    doc = doc
-        .add_paragraph(Paragraph::new().add_run(Run::new().add_break(BreakType::TextWrapping)))
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(run(&report.issuer, BODY_FONT, BODY_SIZE))
-                .align(AlignmentType::Right),
-        )
-        .add_paragraph(
-            Paragraph::new()
-                .add_run(run(
-                    &crate::narrative::date(report.as_of),
-                    BODY_FONT,
-                    BODY_SIZE,
-                ))
-                .align(AlignmentType::Right),
-        );
-
-    let mut out = std::io::Cursor::new(Vec::new());
-    doc.build().pack(&mut out).map_err(|e| ReportError::Write {
-        format: "DOCX",
-        message: e.to_string(),
-    })?;
-    Ok(out.into_inner())
+    pack(signature(doc, &report.issuer, report.as_of))
 }
 
 /// Width and height of a PNG, from its header.

@@ -104,6 +104,33 @@ pub fn render(report: &Report, format: Format, pdf: PdfEngine<'_>) -> Result<Vec
     }
 }
 
+/// A document (文书) as issued, as DOCX or PDF (through the caller's engine, as for reports).
+pub fn render_document(
+    document: &xinfang_domain::documents::IssuedDocument,
+    format: Format,
+    pdf: PdfEngine<'_>,
+) -> Result<Vec<u8>, ReportError> {
+    match format {
+        Format::Docx => docx::official_document(document),
+        Format::Pdf => pdf(&PdfInput {
+            source: typst::document_source(document),
+            files: Vec::new(),
+        })
+        .map_err(|message| ReportError::Write {
+            format: "PDF",
+            message,
+        }),
+        Format::Json => serde_json::to_vec_pretty(document).map_err(|e| ReportError::Write {
+            format: "JSON",
+            message: e.to_string(),
+        }),
+        Format::Html | Format::Xlsx => Err(ReportError::Write {
+            format: "文书",
+            message: "文书只提供 DOCX、PDF 和 JSON 格式".into(),
+        }),
+    }
+}
+
 /// The PDF's Typst markup and its charts.
 pub fn pdf_input(report: &Report) -> Result<PdfInput, ReportError> {
     let (source, files) = typst_source(report, &charts(report)?);

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use xinfang_domain::documents::IssuedDocument;
+
 use crate::charts::{Chart, SANS};
 use crate::html::drill_link;
 use crate::model::Report;
@@ -114,4 +116,35 @@ pub fn typst_source(report: &Report, charts: &[Chart]) -> (String, Vec<(String, 
         s(&crate::narrative::date(report.as_of))
     );
     (out, files)
+}
+
+/// A document (文书) as issued, as Typst markup: the same layout as its DOCX.
+pub fn document_source(d: &IssuedDocument) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r##"#set document(title: {title}, author: {issuer}, date: none)
+#set page(paper: "a4", margin: (top: 37mm, bottom: 35mm, left: 28mm, right: 26mm))
+#set text(font: ("{SERIF}",), size: 15pt, lang: "zh", region: "cn", cjk-latin-spacing: none)
+#set par(first-line-indent: (amount: 2em, all: true), leading: 0.9em, spacing: 0.9em, justify: true)
+#align(center, text(size: 21pt, weight: "bold", {title}))
+#align(center, {number})
+#v(1em)
+#par(first-line-indent: 0pt, {addressee})
+"##,
+        title = s(&d.title),
+        issuer = s(&d.issuer_name),
+        number = s(&d.number.to_string()),
+        addressee = s(&d.addressee),
+    );
+    for p in &d.paragraphs {
+        let _ = writeln!(out, "#{}\n", s(p));
+    }
+    let _ = writeln!(
+        out,
+        "#v(2em)\n#align(right, {})\n#align(right, {})",
+        s(&d.issuer_name),
+        s(&crate::narrative::date(d.issued_on))
+    );
+    out
 }

@@ -5,6 +5,7 @@
 mod admin;
 pub mod auth;
 pub mod classify;
+mod documents;
 pub mod error;
 mod extract;
 mod health;
@@ -101,6 +102,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_matters))
         .routes(routes!(reports::report))
+        .routes(routes!(documents::issue, documents::list))
+        .routes(routes!(documents::download))
+        .routes(routes!(documents::templates))
+        .routes(routes!(documents::set_template))
         .routes(routes!(classify::classify))
 }
 

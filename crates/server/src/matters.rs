@@ -502,7 +502,7 @@ fn note_of(body: &EventBody) -> Option<String> {
 }
 
 /// Load a matter the user may see; anything else is 404.
-async fn visible_matter(
+pub(crate) async fn visible_matter(
     state: &AppState,
     principal: &Principal,
     org: &Org,
@@ -827,6 +827,12 @@ pub async fn act(
         .ok_or_else(|| bad("action", "请求体应为对象，并以 action 指明操作"))?;
     if object.get("action").and_then(|a| a.as_str()) == Some("register") {
         return Err(bad("action", "登记请使用 POST /api/v1/matters"));
+    }
+    if object.get("action").and_then(|a| a.as_str()) == Some("issue_document") {
+        return Err(bad(
+            "action",
+            "出具文书请使用 POST /api/v1/matters/{id}/documents",
+        ));
     }
     // The path names the matter; a body that names another (or names it wrongly) is a mistake.
     match object.get("matter") {

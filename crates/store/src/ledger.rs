@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use tokio::sync::Mutex;
 use xinfang_domain::calendar::Calendar;
 use xinfang_domain::figures::{Fact, facts};
@@ -106,6 +106,10 @@ struct Pending {
     /// `figure_facts` stand: derived from its state before the transaction's first event for it (none
     /// for a matter the transaction opens). At commit only the rows that differ are written.
     facts_before: HashMap<MatterId, Vec<Fact>>,
+    /// The last document serial in the table for each issuing unit, kind and year the batch may issue in.
+    last_serials: HashMap<crate::documents::SerialKey, u32>,
+    /// Documents issued in this transaction, in order.
+    documents: Vec<crate::documents::DocumentRow>,
 }
 
 /// A matter as it was before a group: its state, its pending row change, whether the batch opened it.
@@ -117,6 +121,7 @@ struct Mark {
     sealed: usize,
     contact_rows: usize,
     org_events: usize,
+    documents: usize,
     matters: Vec<MatterMark>,
     org: Option<Org>,
 }
@@ -140,6 +145,7 @@ impl Pending {
             sealed: self.sealed.len(),
             contact_rows: self.contact_rows.len(),
             org_events: self.org_events.len(),
+            documents: self.documents.len(),
             matters: ids
                 .into_iter()
                 .map(|id| {
@@ -166,6 +172,7 @@ impl Pending {
             self.taken_contacts.remove(&undone.id);
         }
         self.org_events.truncate(mark.org_events);
+        self.documents.truncate(mark.documents);
         for (id, matter, touched, opened) in mark.matters {
             match matter {
                 Some(m) => cache.matters.insert(id.clone(), m),
@@ -457,9 +464,26 @@ impl Ledger {
             }
         }
 
+        // Serials are read here, under the chain head's lock, so no other writer can take the same one.
+        let serial_keys: Vec<_> = groups
+            .iter()
+            .flatten()
+            .filter_map(|(principal, at, c)| match c {
+                Change::Matter(Command::IssueDocument { request, .. }) => {
+                    let year = xinfang_domain::workflow::china_date(*at).year();
+                    Some(crate::documents::serial_key(
+                        &principal.unit,
+                        request.kind,
+                        year,
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
         let mut pending = Pending {
             taken_contacts: projection::existing_contacts(&mut tx, &registered_contacts(&groups))
                 .await?,
+            last_serials: crate::documents::last_serials(&mut tx, serial_keys).await?,
             ..Pending::default()
         };
         // Per group: how many of `pending.sealed` it produced, or why it was refused.
@@ -511,6 +535,7 @@ impl Ledger {
             projection::insert_matters(&mut tx, &new).await?;
             projection::update_matters(&mut tx, &old_rows, &new_holders).await?;
             projection::insert_contacts(&mut tx, &pending.contact_rows).await?;
+            crate::documents::insert_documents(&mut tx, &pending.documents).await?;
             let mut fact_changes = crate::figures::FactChanges::default();
             for (id, before) in &pending.facts_before {
                 // A matter whose group was refused is as it was, or gone from the cache if the
@@ -589,7 +614,22 @@ impl Ledger {
             }
         };
         let actor = principal.actor();
-        for body in bodies {
+        for mut body in bodies {
+            if let EventBody::DocumentIssued { matter, document } = &mut body {
+                // The domain leaves the serial to the store: the next of its unit, kind and year.
+                let key = crate::documents::serial_key(
+                    &document.issued_by,
+                    document.kind,
+                    document.number.year,
+                );
+                let issued_here = pending.documents.iter().filter(|d| d.key() == key).count();
+                let last = pending.last_serials.get(&key).copied().unwrap_or(0);
+                document.number.serial = last + u32::try_from(issued_here).unwrap_or(u32::MAX) + 1;
+                let ordinal = cache.matters.get(matter).map_or(0, |m| m.documents.len());
+                pending
+                    .documents
+                    .push(crate::documents::DocumentRow::of(matter, ordinal, document));
+            }
             head.seq += 1;
             let event = StoredEvent::seal(head.seq, at, actor.clone(), &body, head.hash);
             head.hash = event.hash;

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 mod db;
+mod documents;
 mod feed;
 pub mod figures;
 pub mod files;

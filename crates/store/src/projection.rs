@@ -452,6 +452,11 @@ pub(crate) async fn write_org_event(
             Some(u) => upsert_user(conn, u, seq).await,
             None => Ok(()),
         },
+        EventBody::TemplateSet {
+            unit,
+            kind,
+            template,
+        } => crate::documents::write_template(conn, unit, *kind, template.as_ref()).await,
         _ => Ok(()),
     }
 }
@@ -591,5 +596,6 @@ pub(crate) async fn load_org(conn: &mut AnyConnection) -> Result<Org> {
             active: active == 1,
         });
     }
+    crate::documents::load_templates(conn, &mut org).await?;
     Ok(org)
 }

@@ -233,6 +233,17 @@ async fn compare_projection(
         reason: format!("件次 {} 在投影中缺失", want.id),
     }));
 
+    let mut stored: Vec<_> = crate::documents::all_document_rows(&mut *conn).await?;
+    stored.sort_by(|a, b| (&a.matter_id, a.ordinal).cmp(&(&b.matter_id, b.ordinal)));
+    let mut expected: Vec<_> = document_rows(folded).collect();
+    expected.sort_by(|a, b| (&a.matter_id, a.ordinal).cmp(&(&b.matter_id, b.ordinal)));
+    if stored != expected {
+        breaks.push(Break {
+            seq: None,
+            reason: "文书编号表与事件日志不一致".into(),
+        });
+    }
+
     let org = load_org(&mut *conn).await?;
     if org != folded.org {
         breaks.push(Break {
@@ -243,6 +254,16 @@ async fn compare_projection(
     // The earliest event named wins; breaks that name none come last.
     breaks.sort_by_key(|b| b.seq.unwrap_or(i64::MAX));
     Ok(breaks.into_iter().next())
+}
+
+/// The `documents` rows the folded matters call for.
+fn document_rows(folded: &Folded) -> impl Iterator<Item = crate::documents::DocumentRow> + '_ {
+    folded.matters.values().flat_map(|m| {
+        m.documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| crate::documents::DocumentRow::of(&m.id, i, d))
+    })
 }
 
 /// Counts for an operator's overview.
@@ -287,6 +308,8 @@ impl Store {
             "regions",
             "users",
             "figure_facts",
+            "document_templates",
+            "documents",
         ] {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
                 .execute(&mut *tx)
@@ -316,6 +339,11 @@ impl Store {
         for u in folded.org.users() {
             projection::upsert_user(&mut tx, u, 0).await?;
         }
+        for (unit, kind, template) in folded.org.templates() {
+            crate::documents::write_template(&mut tx, unit, kind, Some(template)).await?;
+        }
+        let documents: Vec<_> = document_rows(&folded).collect();
+        crate::documents::insert_documents(&mut tx, &documents).await?;
         sqlx::query("UPDATE projection_version SET version = $1 WHERE id = 1")
             .bind(PROJECTION_VERSION)
             .execute(&mut *tx)

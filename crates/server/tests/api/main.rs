@@ -3,6 +3,7 @@
 mod authz;
 mod classify;
 mod confidentiality;
+mod documents;
 mod hotspots;
 mod interchange;
 mod matters;
