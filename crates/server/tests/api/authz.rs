@@ -146,6 +146,12 @@ async fn outcome(app: &TestApp, route: &str, token: &str, id: &str, sha: &str) -
             let m: serde_json::Value = r.json().await.unwrap();
             m["identity"].as_str().unwrap().to_owned()
         }
+        "`GET /api/v1/matters/{id}/documents`" => status(
+            bearer_get(app, &format!("/api/v1/matters/{id}/documents"), token).await,
+        ),
+        "`GET /api/v1/document-templates`" => {
+            status(bearer_get(app, "/api/v1/document-templates", token).await)
+        }
         "`GET /api/v1/matters/{id}/attachments/{sha256}`" => status(
             bearer_get(app, &format!("/api/v1/matters/{id}/attachments/{sha}"), token).await,
         ),
