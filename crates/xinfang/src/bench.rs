@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use xinfang_demo::{Simulation, Step};
 use xinfang_domain::calendar::Calendar;
 use xinfang_domain::rules::Rules;
@@ -122,4 +122,79 @@ fn tempdir() -> anyhow::Result<tempfile::TempDir> {
     Ok(tempfile::Builder::new()
         .prefix("xinfang-bench-")
         .tempdir()?)
+}
+
+/// `xinfang bench --figures`: on an existing database, warm, the half-month bulletin's figures (all a
+/// bulletin gathers: headline figures now, a year earlier and in the base year, the domain table,
+/// rankings of regions and units, overdue, due-soon and unsatisfied lists) and the dashboard's (the
+/// month to date's headline figures), each beside a baseline measured in the same run: one pass over
+/// every figure fact (`COUNT`/`SUM` of `figure_facts`), the least that computing from everything per
+/// request would cost. Medians of `rounds`.
+pub async fn figures(
+    settings: &crate::config::Settings,
+    from: NaiveDate,
+    to: NaiveDate,
+    rounds: u32,
+) -> anyhow::Result<()> {
+    use xinfang_domain::figures::{GroupBy, Period, Slice, Window};
+    use xinfang_reports::{ReportKind, ReportRequest};
+
+    anyhow::ensure!(rounds > 0, "--rounds 应大于 0");
+    let ledger = crate::open_ledger(settings).await?;
+    let store = ledger.store();
+    let org = ledger.org().await?;
+    let unit =
+        crate::report::top_bureau(&org).ok_or_else(|| anyhow::anyhow!("数据库中还没有信访部门"))?;
+    let bulletin = ReportRequest {
+        kind: ReportKind::Bulletin,
+        window: Window::closing(Period::new(from, to)?),
+        unit: unit.clone(),
+        base_year: Some(2019),
+    };
+    let month_start = to.with_day(1).expect("the first of a month");
+    let dashboard = Window::closing(Period::new(month_start, to)?);
+    let slice = Slice {
+        units: Some(org.jurisdiction(&unit)),
+        ..Slice::default()
+    };
+    let facts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM figure_facts")
+        .fetch_one(store.pool())
+        .await?;
+    println!(
+        "xinfang bench --figures：{} 条统计明细，{} 的半月通报（{from} 至 {to}）与本月看板（{month_start} 至 {to}），预热后每项 {rounds} 轮取中位数",
+        facts,
+        org.unit(&unit).map_or("", |u| u.name.as_str()),
+    );
+    // Warm: the first run of each reads the pages from disk.
+    xinfang_reports::gather(store, &org, &bulletin).await?;
+    let mut bulletin_ms = Vec::new();
+    let mut dashboard_ms = Vec::new();
+    let mut scan_ms = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        xinfang_reports::gather(store, &org, &bulletin).await?;
+        bulletin_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        store
+            .figure_counts(&dashboard, &slice, GroupBy::Total, false)
+            .await?;
+        dashboard_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let _: (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM figure_facts",
+        )
+        .fetch_one(store.pool())
+        .await?;
+        scan_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (b, d, s) = (
+        median(&mut bulletin_ms),
+        median(&mut dashboard_ms),
+        median(&mut scan_ms),
+    );
+    println!("{:<28} {:>10} {:>10}", "", "毫秒", "对基线");
+    println!("{:<28} {:>10.1} {:>10.2}", "半月通报（全部数据）", b, b / s);
+    println!("{:<28} {:>10.1} {:>10.2}", "本月看板指标", d, d / s);
+    println!("{:<28} {:>10.1} {:>10.2}", "基线：全表扫描统计明细", s, 1.0);
+    Ok(())
 }

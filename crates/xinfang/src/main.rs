@@ -113,6 +113,16 @@ enum Cmd {
         /// Commands per transaction (default: as `xinfang demo` and bulk writers use).
         #[arg(long, default_value_t = demo::BATCH)]
         batch: usize,
+        /// Instead: time the half-month bulletin's figures and the dashboard's on the existing database
+        /// (`--data` or `--database-url`) for the bulletin period `--from`..`--to`.
+        #[arg(long, requires_all = ["from", "to"])]
+        figures: bool,
+        /// First day of the bulletin period (with --figures).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day of the bulletin period (with --figures).
+        #[arg(long)]
+        to: Option<NaiveDate>,
     },
     /// Import historical contacts with the events of their matters (JSON Lines, CSV or XLSX; see
     /// docs/import.md). Rows already imported are skipped; bad rows are reported and leave nothing.
@@ -249,9 +259,17 @@ async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::R
         }
         Cmd::Status => status(&settings).await,
         Cmd::Bench {
+            figures: true,
+            from: Some(from),
+            to: Some(to),
+            rounds,
+            ..
+        } => bench::figures(&settings, from, to, rounds).await,
+        Cmd::Bench {
             matters,
             rounds,
             batch,
+            ..
         } => bench::run(matters, rounds, batch).await,
         Cmd::Import {
             file,

@@ -51,7 +51,7 @@ pub struct ReportArgs {
 }
 
 /// The bureau at the top of the organisation: the one whose region holds the others'.
-fn top_bureau(org: &Org) -> Option<UnitId> {
+pub(crate) fn top_bureau(org: &Org) -> Option<UnitId> {
     org.units()
         .filter(|u| u.kind == UnitKind::PetitionBureau)
         .min_by_key(|u| (u.region.as_str().trim_end_matches('0').len(), u.id.clone()))
