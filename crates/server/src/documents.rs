@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use rand::Rng;
@@ -25,7 +25,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::matters::{may_read_matters, visible_matter};
-use crate::reports::compile_pdf;
+use crate::reports::{compile_pdf, file_response};
 use crate::stats::bad;
 
 /// What to issue.
@@ -278,22 +278,13 @@ pub async fn download(
     .await
     .map_err(|e| ApiError::Render(e.to_string()))?
     .map_err(|e| ApiError::Render(e.to_string()))?;
-    let mut response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.media_type()),
-    );
     let name = format!(
         "{}-{}-{n}.{}",
         matter.id,
         issued.kind.code(),
         format.extension()
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(file_response(bytes, format, &name))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

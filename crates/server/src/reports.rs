@@ -163,17 +163,21 @@ pub async fn report(
         params.to,
         format.extension()
     );
+    Ok(file_response(bytes, format, &name))
+}
+
+/// A written file as a response: its media type, and a download name unless it is a web page.
+pub(crate) fn file_response(bytes: Vec<u8>, format: Format, name: &str) -> Response {
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.media_type()),
     );
-    if format != Format::Html {
-        h.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).expect("ASCII name"),
-        );
+    if format != Format::Html
+        && let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(response)
+    response
 }
