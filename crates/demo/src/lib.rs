@@ -310,9 +310,15 @@ pub fn planted_clusters(seed: u64, matters: u32, until: NaiveDate) -> Vec<Vec<Ma
 
 impl Simulation {
     pub fn new(seed: u64, matters: u32, until: NaiveDate) -> Self {
+        Self::in_city_for(seed, matters, matters, until)
+    }
+
+    /// `matters` registrations in the city `new` would make for `city_matters`: for histories of
+    /// several years in one city, whose years have different numbers of matters.
+    pub fn in_city_for(seed: u64, matters: u32, city_matters: u32, until: NaiveDate) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         // A city receiving more petitions is a larger city: more estates, companies, villages.
-        let city = city::generate_city_sized(&mut rng, city::Size::for_matters(matters));
+        let city = city::generate_city_sized(&mut rng, city::Size::for_matters(city_matters));
         let units = city::units(&city);
         let first = until - Days::new(364);
         let days: Vec<NaiveDate> = first.iter_days().take(365).collect();
@@ -357,6 +363,13 @@ impl Simulation {
             end: at(until + Days::new(1), 0),
             setup_done: false,
         }
+    }
+
+    /// Let the matters registered in the year go on being handled for `days` after it (registrations
+    /// still end with the year): for histories of several years, each year's matters run their course.
+    pub fn with_tail(mut self, days: u64) -> Self {
+        self.end += chrono::Duration::days(days as i64);
+        self
     }
 
     /// The matters planted together so far, one list per cluster (in registration order). The demo's

@@ -491,6 +491,88 @@ impl Fact {
     }
 }
 
+/// The part that is only known at a period's end, not by a day of its own: the roll-ups leave it to a
+/// read of the facts (it counts only where [`FigureRules::answers_count_not_yet_due`] is set).
+pub const PART_OUTSIDE_ROLLUPS: Part = Part::AnswerNotYetDue;
+
+/// A change in what a fact adds to any period holding `key`, seen from the end of `from` on. Summed
+/// over a fact's [`Fact::steps`] with `key` in a period and `from` on or before the as-of day, they
+/// give what [`Fact::count`] gives for every window seen on or after its period's last day, so
+/// day-by-day sums of steps (the store's roll-ups) answer those windows without reading the facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Step {
+    pub key: NaiveDate,
+    pub from: NaiveDate,
+    pub part: Part,
+    pub amount: i64,
+}
+
+impl Fact {
+    /// The day this fact falls on for a period, as known at the end of `as_of`.
+    fn key_as_of(&self, as_of: NaiveDate) -> NaiveDate {
+        match self.kind {
+            FactKind::Decision | FactKind::Answer => self.due_as_of(as_of),
+            _ => self.day,
+        }
+    }
+
+    /// What this fact adds, as [`Step`]s: what it counts changes only on the days some date of it
+    /// is reached, so it is counted as of each such day and the differences kept. A step's `from` is
+    /// never before its `key`: only windows seen on or after their last day use steps, and for those
+    /// a step in the period is seen from any day up to its key, so steps differing only there merge.
+    pub fn steps(&self) -> Vec<Step> {
+        let after = |d: NaiveDate| d.succ_opt().unwrap_or(d);
+        let mut days: Vec<NaiveDate> = [
+            Some(self.known_on),
+            self.done_on,
+            self.changed_on,
+            Some(self.day),
+            Some(after(self.day)),
+            self.changed_day,
+            self.changed_day.map(after),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|d| *d >= self.known_on)
+        .collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut steps: BTreeMap<(NaiveDate, NaiveDate, Part), i64> = BTreeMap::new();
+        let mut previous: Vec<(NaiveDate, Part, u64)> = Vec::new();
+        for as_of in days {
+            let key = self.key_as_of(as_of);
+            let mut now = Vec::new();
+            let w = Window {
+                period: Period { from: key, to: key },
+                as_of,
+            };
+            self.count(&w, |part, n| {
+                if part != PART_OUTSIDE_ROLLUPS {
+                    now.push((key, part, n));
+                }
+            });
+            let shifted = |k: NaiveDate| as_of.max(k);
+            for (k, part, n) in &previous {
+                *steps.entry((*k, shifted(*k), *part)).or_insert(0) -= *n as i64;
+            }
+            for (k, part, n) in &now {
+                *steps.entry((*k, shifted(*k), *part)).or_insert(0) += *n as i64;
+            }
+            previous = now;
+        }
+        steps
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|((key, from, part), amount)| Step {
+                key,
+                from,
+                part,
+                amount,
+            })
+            .collect()
+    }
+}
+
 /// Every countable thing of `m`, in a fixed order (the store numbers them so).
 pub fn facts(m: &Matter, rules: &FigureRules) -> Vec<Fact> {
     let first_channel = m.contacts.first().map_or(Channel::Letter, |c| c.channel);

@@ -141,6 +141,8 @@ impl Store {
             || facts_rules != i64::from(options.figure_rules.repeat_window_days)
         {
             store.rebuild_projections().await?;
+        } else {
+            crate::rollups::fill_if_missing(&store.writer).await?;
         }
         Ok(store)
     }

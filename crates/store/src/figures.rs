@@ -10,12 +10,14 @@ use sqlx::{AnyConnection, Row};
 use xinfang_domain::Matter;
 use xinfang_domain::catalog::{code as tag, from_code};
 use xinfang_domain::figures::{
-    CONTACT_FLAGS, Counts, Fact, FactKind, GroupBy, Part, RATING_PARTS, Slice, Window, facts,
+    CONTACT_FLAGS, Counts, Fact, FactKind, GroupBy, PART_OUTSIDE_ROLLUPS, Part, RATING_PARTS,
+    Slice, Window, facts,
 };
 use xinfang_domain::ids::{Level, MatterId, RegionCode, UnitId};
 use xinfang_domain::rules::FigureRules;
 
 use crate::log::multi_row_insert;
+use crate::rollups::{self, Rollup};
 use crate::{Result, Store, StoreError};
 
 const FACT_COLUMNS: &str = "matter_id, ordinal, kind, day, known_on, done_on, changed_on, \
@@ -110,15 +112,25 @@ pub(crate) struct FactChanges {
     /// Matters with fewer facts than rows, and how many they have: ordinals are dense, so the rows
     /// past that many are the ones gone.
     shrunk: Vec<(String, i64)>,
+    /// What the changed facts take from and add to `figure_rollups`.
+    rollup: Rollup,
 }
 
 impl FactChanges {
     /// `before`: the matter's facts as its rows stand; `after`: its facts now.
     pub(crate) fn add(&mut self, matter: &MatterId, before: &[Fact], after: &[Fact]) {
         for (ordinal, fact) in after.iter().enumerate() {
-            if before.get(ordinal) != Some(fact) {
+            let was = before.get(ordinal);
+            if was != Some(fact) {
                 self.written.push(FactRow::of(matter, ordinal, fact));
+                if let Some(was) = was {
+                    self.rollup.add(was, -1);
+                }
+                self.rollup.add(fact, 1);
             }
+        }
+        for gone in before.iter().skip(after.len()) {
+            self.rollup.add(gone, -1);
         }
         if before.len() > after.len() {
             self.shrunk
@@ -146,7 +158,8 @@ impl FactChanges {
             " ON CONFLICT (matter_id, ordinal) DO UPDATE SET {}",
             columns.join(", ")
         );
-        write_rows(conn, &self.written, &upsert).await
+        write_rows(conn, &self.written, &upsert).await?;
+        self.rollup.add_to(conn).await
     }
 }
 
@@ -190,6 +203,15 @@ pub(crate) async fn all_fact_rows(conn: &mut AnyConnection) -> Result<Vec<FactRo
         .await?
         .iter()
         .map(FactRow::from_row)
+        .collect()
+}
+
+/// Every fact the table holds, as the domain's facts.
+pub(crate) async fn all_facts(conn: &mut AnyConnection) -> Result<Vec<Fact>> {
+    all_fact_rows(conn)
+        .await?
+        .iter()
+        .map(|r| r.to_fact().map(|(_, f)| f))
         .collect()
 }
 
@@ -418,30 +440,38 @@ fn group_key(group: GroupBy, raw: String) -> String {
     }
 }
 
-impl Store {
-    /// The counts of every part for `w`, one row per group, only things in `slice`: what
-    /// [`xinfang_domain::figures::tally`] gives for the same matters. `not_yet_due` also counts
-    /// [`Part::AnswerNotYetDue`] (the 按期办结率 variant), which reads every answer pending at the period's end.
-    pub async fn figure_counts(
-        &self,
-        w: &Window,
-        slice: &Slice,
-        group: GroupBy,
-        not_yet_due: bool,
-    ) -> Result<BTreeMap<String, Counts>> {
-        let mut by_kind: BTreeMap<FactKind, Vec<(Part, PartSql)>> = BTreeMap::new();
-        for part in Part::ALL {
-            if *part == Part::AnswerNotYetDue && !not_yet_due {
-                continue;
-            }
-            let sql = part_sql(*part, w);
-            by_kind.entry(sql.kind).or_default().push((*part, sql));
-        }
-        let (slice_cond, binds) = slice_sql(slice, 1);
-        let g = group_sql(group);
-        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
-        let mut conn = self.pool.acquire().await?;
-        for (kind, parts) in by_kind {
+/// One statement of a scan of `figure_facts`: its SQL (standard enough for any SQL engine over a copy
+/// of the table), the values of its `$n` parameters, and the part each column after the group sums.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScanStatement {
+    pub sql: String,
+    pub binds: Vec<String>,
+    pub parts: Vec<Part>,
+}
+
+/// The statements that count `wanted` for `w` in `slice` by `group` from every fact row: one per kind.
+pub fn scan_statements(
+    w: &Window,
+    slice: &Slice,
+    group: GroupBy,
+    wanted: &[Part],
+) -> Vec<ScanStatement> {
+    let not_yet_due = wanted.contains(&Part::AnswerNotYetDue);
+    let mut by_kind: BTreeMap<FactKind, Vec<(Part, PartSql)>> = BTreeMap::new();
+    for part in wanted {
+        let sql = part_sql(*part, w);
+        by_kind.entry(sql.kind).or_default().push((*part, sql));
+    }
+    let (slice_cond, binds) = slice_sql(slice, 1);
+    let g = group_sql(group);
+    // PostgreSQL refuses to group by a constant: the total is one aggregate row.
+    let group_by = match group {
+        GroupBy::Total => String::new(),
+        _ => format!(" GROUP BY {g}"),
+    };
+    by_kind
+        .into_iter()
+        .map(|(kind, parts)| {
             let sums: Vec<String> = parts
                 .iter()
                 .enumerate()
@@ -452,24 +482,87 @@ impl Store {
                     )
                 })
                 .collect();
-            // PostgreSQL refuses to group by a constant: the total is one aggregate row.
-            let group_by = match group {
-                GroupBy::Total => String::new(),
-                _ => format!(" GROUP BY {g}"),
-            };
-            let sql = format!(
-                "SELECT {g} AS g, {} FROM figure_facts WHERE {}{slice_cond}{group_by}",
-                sums.join(", "),
-                kind_rows(kind, w, not_yet_due),
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in &binds {
+            ScanStatement {
+                sql: format!(
+                    "SELECT {g} AS g, {} FROM figure_facts WHERE {}{slice_cond}{group_by}",
+                    sums.join(", "),
+                    kind_rows(kind, w, not_yet_due),
+                ),
+                binds: binds.clone(),
+                parts: parts.into_iter().map(|(p, _)| p).collect(),
+            }
+        })
+        .collect()
+}
+
+impl Store {
+    /// The counts of every part for `w`, one row per group, only things in `slice`: what
+    /// [`xinfang_domain::figures::tally`] gives for the same matters. `not_yet_due` also counts
+    /// [`Part::AnswerNotYetDue`] (the 按期办结率 variant), which reads every answer pending at the period's end.
+    ///
+    /// Windows seen on or after their last day read the day-by-day roll-ups where they hold the slice
+    /// and the grouping; others, and the not-yet-due answers, read the facts.
+    pub async fn figure_counts(
+        &self,
+        w: &Window,
+        slice: &Slice,
+        group: GroupBy,
+        not_yet_due: bool,
+    ) -> Result<BTreeMap<String, Counts>> {
+        if !rollups::serve(w, slice, group) {
+            return self
+                .figure_counts_by_scan(w, slice, group, not_yet_due)
+                .await;
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut out = rollups::counts(&mut conn, w, slice, group).await?;
+        drop(conn);
+        if not_yet_due {
+            let pending = self
+                .scan_counts(w, slice, group, &[PART_OUTSIDE_ROLLUPS])
+                .await?;
+            for (key, counts) in pending {
+                out.entry(key).or_default().merge(&counts);
+            }
+        }
+        Ok(out)
+    }
+
+    /// What [`Store::figure_counts`] gives, always from every fact row of the window: the reference the
+    /// roll-ups are tested and benchmarked against.
+    pub async fn figure_counts_by_scan(
+        &self,
+        w: &Window,
+        slice: &Slice,
+        group: GroupBy,
+        not_yet_due: bool,
+    ) -> Result<BTreeMap<String, Counts>> {
+        let parts: Vec<Part> = Part::ALL
+            .iter()
+            .copied()
+            .filter(|p| not_yet_due || *p != Part::AnswerNotYetDue)
+            .collect();
+        self.scan_counts(w, slice, group, &parts).await
+    }
+
+    async fn scan_counts(
+        &self,
+        w: &Window,
+        slice: &Slice,
+        group: GroupBy,
+        wanted: &[Part],
+    ) -> Result<BTreeMap<String, Counts>> {
+        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut conn = self.pool.acquire().await?;
+        for statement in scan_statements(w, slice, group, wanted) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(statement.sql));
+            for b in &statement.binds {
                 q = q.bind(b.clone());
             }
             for row in q.fetch_all(&mut *conn).await? {
                 let key = group_key(group, row.try_get("g")?);
                 let counts = out.entry(key).or_default();
-                for (i, (part, _)) in parts.iter().enumerate() {
+                for (i, part) in statement.parts.iter().enumerate() {
                     let n: Option<i64> = row.try_get(i + 1)?;
                     let n = n.unwrap_or(0);
                     if n < 0 {
@@ -526,6 +619,42 @@ impl Store {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((ids, total))
+    }
+}
+
+impl Store {
+    /// Write the figure facts and their roll-ups of matters folded outside the ledger, in id order, a
+    /// transaction per 100,000 matters: only for `xinfang bench --build`, whose ten-million-matter
+    /// database holds the figures' tables without the event log (see docs/performance.md). `verify`
+    /// reports such a database as broken, rightly: its facts have no events behind them.
+    pub async fn load_facts_without_events(&self, matters: &mut [&Matter]) -> Result<usize> {
+        matters.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let rules = self.figure_rules().clone();
+        let mut rollup = Rollup::default();
+        let mut written = 0;
+        for chunk in matters.chunks(100_000) {
+            let mut rows = Vec::new();
+            for m in chunk {
+                let facts = facts(m, &rules);
+                rows.extend(
+                    facts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| FactRow::of(&m.id, i, f)),
+                );
+                for f in &facts {
+                    rollup.add(f, 1);
+                }
+            }
+            let mut tx = self.writer.begin().await?;
+            insert_facts(&mut tx, &rows).await?;
+            tx.commit().await?;
+            written += rows.len();
+        }
+        let mut tx = self.writer.begin().await?;
+        rollup.add_to(&mut tx).await?;
+        tx.commit().await?;
+        Ok(written)
     }
 }
 

@@ -15,6 +15,7 @@ mod ledger;
 pub mod log;
 mod projection;
 pub mod query;
+mod rollups;
 pub mod search_feed;
 pub mod tokens;
 pub mod training;

@@ -188,6 +188,23 @@ async fn compare_projection(
         seq: None,
         reason: format!("统计明细中的事项 {id} 在事件日志中不存在"),
     }));
+    let folded_facts: Vec<_> = folded
+        .matters
+        .values()
+        .flat_map(|m| xinfang_domain::figures::facts(m, figure_rules))
+        .collect();
+    let rollup = crate::rollups::Rollup::read(&mut *conn).await?;
+    let want = crate::rollups::Rollup::of(&folded_facts);
+    if rollup != want {
+        breaks.push(Break {
+            seq: None,
+            reason: format!(
+                "统计汇总表（{} 行）与事件重放得出的汇总（{} 行）不一致",
+                rollup.len(),
+                want.len()
+            ),
+        });
+    }
 
     let mut expected: HashMap<String, MatterRow> = folded
         .matter_rows()
@@ -308,6 +325,7 @@ impl Store {
             "regions",
             "users",
             "figure_facts",
+            "figure_rollups",
             "document_templates",
             "documents",
         ] {
@@ -329,6 +347,14 @@ impl Store {
             .flat_map(|m| crate::figures::rows_of(m, &self.figure_rules))
             .collect();
         crate::figures::insert_facts(&mut tx, &facts).await?;
+        let folded_facts: Vec<_> = folded
+            .matters
+            .values()
+            .flat_map(|m| xinfang_domain::figures::facts(m, &self.figure_rules))
+            .collect();
+        crate::rollups::Rollup::of(&folded_facts)
+            .add_to(&mut tx)
+            .await?;
         crate::figures::set_facts_rules(&mut tx, &self.figure_rules).await?;
         for r in folded.org.regions() {
             projection::upsert_region(&mut tx, r, 0).await?;

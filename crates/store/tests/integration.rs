@@ -1106,6 +1106,7 @@ async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
             windows.push(Window::new(period, as_of).unwrap());
         }
     }
+    let windows_seen = windows.clone();
     let mut compared = 0;
     for w in windows {
         for (gi, g) in groups.iter().enumerate() {
@@ -1125,6 +1126,61 @@ async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
         }
     }
     assert!(compared > 20, "the windows count things: {compared}");
+
+    // The day-by-day roll-ups give what the facts give, for every slice and grouping they hold (one
+    // dimension besides the unit) and windows seen on or after their last day.
+    let nonzero = |rows: std::collections::BTreeMap<String, xinfang_domain::figures::Counts>| {
+        rows.into_iter()
+            .filter(|(_, c)| c.entries().any(|(_, n)| n > 0))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let rollup_slices = [
+        everything.clone(),
+        labour_slice.clone(),
+        Slice {
+            domain: Some("劳动和社会保障".into()),
+            ..Slice::default()
+        },
+        Slice {
+            region: Some(xinfang_domain::ids::RegionCode::parse("330100").unwrap()),
+            units: labour_slice.units.clone(),
+            ..Slice::default()
+        },
+        Slice {
+            channel: Some(xinfang_domain::catalog::Channel::Visit),
+            ..Slice::default()
+        },
+    ];
+    let mut rolled = 0;
+    for w in windows_seen.iter().filter(|w| w.as_of >= w.period.to) {
+        for (si, slice) in rollup_slices.iter().enumerate() {
+            let groups = [
+                GroupBy::Total,
+                GroupBy::Unit,
+                GroupBy::Region { digits: 4 },
+                GroupBy::Region { digits: 6 },
+                GroupBy::Domain,
+                GroupBy::Channel,
+                GroupBy::Purpose,
+            ];
+            for g in groups {
+                let by_rollups =
+                    nonzero(db.store.figure_counts(w, slice, g, si == 1).await.unwrap());
+                let by_scan = nonzero(
+                    db.store
+                        .figure_counts_by_scan(w, slice, g, si == 1)
+                        .await
+                        .unwrap(),
+                );
+                assert_eq!(by_rollups, by_scan, "window {w:?}, slice {slice:?}, {g:?}");
+                rolled += by_scan.len();
+            }
+        }
+    }
+    assert!(
+        rolled > 50,
+        "the roll-ups were compared on counted things: {rolled}"
+    );
 
     // The drill-down lists the matters the domain says are behind a part.
     let w = Window::closing(Period::new(start, start + Duration::days(200)).unwrap());

@@ -123,6 +123,18 @@ enum Cmd {
         /// Last day of the bulletin period (with --figures).
         #[arg(long)]
         to: Option<NaiveDate>,
+        /// Instead: fill an empty database with the figure tables of ten years of demo data (2017 to
+        /// 2026, ten million matters at `--scale 1000`), folded in memory without writing the event
+        /// log, for `--figures` at sizes whose event log would not fit on the disk (docs/performance.md).
+        #[arg(long, conflicts_with = "figures")]
+        build: bool,
+        /// Write the bulletin's scan statements and figures here as JSON (with --figures), for
+        /// scripts/bench/figures_vs_duckdb.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+        /// Per mille of the ten million matters to build (with --build).
+        #[arg(long, default_value_t = 1000)]
+        scale: u32,
     },
     /// Import historical contacts with the events of their matters (JSON Lines, CSV or XLSX; see
     /// docs/import.md). Rows already imported are skipped; bad rows are reported and leave nothing.
@@ -259,12 +271,16 @@ async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::R
         }
         Cmd::Status => status(&settings).await,
         Cmd::Bench {
+            build: true, scale, ..
+        } => bench::build_figures(&settings, scale).await,
+        Cmd::Bench {
             figures: true,
             from: Some(from),
             to: Some(to),
             rounds,
+            dump,
             ..
-        } => bench::figures(&settings, from, to, rounds).await,
+        } => bench::figures(&settings, from, to, rounds, dump.as_deref()).await,
         Cmd::Bench {
             matters,
             rounds,

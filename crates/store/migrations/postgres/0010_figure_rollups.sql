@@ -1,0 +1,46 @@
+-- Day-by-day sums of the figure facts' steps (xinfang_domain::figures::Fact::steps) by the unit counted
+-- for, the domain and the county (the region's first 6 digits): a window seen on or after its last day
+-- sums the rows with `key_day` in its period and `from_day` on or before its as-of day, one row per
+-- day, unit, domain and county instead of one per fact. Maintained with the facts in the same
+-- transaction (rows are added to, so a row may come to hold only zeros), rebuilt and verified with them.
+CREATE TABLE figure_rollups (
+    key_day  TEXT NOT NULL,
+    from_day TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    domain   TEXT NOT NULL,
+    county   TEXT NOT NULL,
+    contacts                          BIGINT NOT NULL DEFAULT 0,
+    persons                           BIGINT NOT NULL DEFAULT 0,
+    matters                           BIGINT NOT NULL DEFAULT 0,
+    online                            BIGINT NOT NULL DEFAULT 0,
+    repeat                            BIGINT NOT NULL DEFAULT 0,
+    collective                        BIGINT NOT NULL DEFAULT 0,
+    national                          BIGINT NOT NULL DEFAULT 0,
+    provincial                        BIGINT NOT NULL DEFAULT 0,
+    decision_on_time                  BIGINT NOT NULL DEFAULT 0,
+    decision_late                     BIGINT NOT NULL DEFAULT 0,
+    decision_overdue                  BIGINT NOT NULL DEFAULT 0,
+    answer_on_time                    BIGINT NOT NULL DEFAULT 0,
+    answer_late                       BIGINT NOT NULL DEFAULT 0,
+    answer_overdue                    BIGINT NOT NULL DEFAULT 0,
+    bureau_rated                      BIGINT NOT NULL DEFAULT 0,
+    bureau_expired                    BIGINT NOT NULL DEFAULT 0,
+    unit_rated                        BIGINT NOT NULL DEFAULT 0,
+    unit_expired                      BIGINT NOT NULL DEFAULT 0,
+    bureau_satisfied                  BIGINT NOT NULL DEFAULT 0,
+    bureau_basically_satisfied        BIGINT NOT NULL DEFAULT 0,
+    bureau_unsatisfied                BIGINT NOT NULL DEFAULT 0,
+    bureau_proxy_satisfied            BIGINT NOT NULL DEFAULT 0,
+    bureau_proxy_basically_satisfied  BIGINT NOT NULL DEFAULT 0,
+    bureau_proxy_unsatisfied          BIGINT NOT NULL DEFAULT 0,
+    unit_satisfied                    BIGINT NOT NULL DEFAULT 0,
+    unit_basically_satisfied          BIGINT NOT NULL DEFAULT 0,
+    unit_unsatisfied                  BIGINT NOT NULL DEFAULT 0,
+    unit_proxy_satisfied              BIGINT NOT NULL DEFAULT 0,
+    unit_proxy_basically_satisfied    BIGINT NOT NULL DEFAULT 0,
+    unit_proxy_unsatisfied            BIGINT NOT NULL DEFAULT 0,
+    one_time_resolved                 BIGINT NOT NULL DEFAULT 0,
+    one_time_not_resolved             BIGINT NOT NULL DEFAULT 0,
+    one_time_watching                 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_day, from_day, unit, domain, county)
+);
