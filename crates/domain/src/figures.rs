@@ -303,17 +303,17 @@ impl FactKind {
         }
     }
 
+    pub const ALL: [FactKind; 6] = [
+        FactKind::Contact,
+        FactKind::Decision,
+        FactKind::Answer,
+        FactKind::Window,
+        FactKind::Rating,
+        FactKind::OneTime,
+    ];
+
     pub fn parse(code: &str) -> Option<FactKind> {
-        [
-            FactKind::Contact,
-            FactKind::Decision,
-            FactKind::Answer,
-            FactKind::Window,
-            FactKind::Rating,
-            FactKind::OneTime,
-        ]
-        .into_iter()
-        .find(|k| k.code() == code)
+        FactKind::ALL.into_iter().find(|k| k.code() == code)
     }
 }
 

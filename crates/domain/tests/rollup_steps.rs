@@ -12,15 +12,6 @@ fn day(n: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Duration::days(n)
 }
 
-const KINDS: [FactKind; 6] = [
-    FactKind::Contact,
-    FactKind::Decision,
-    FactKind::Answer,
-    FactKind::Window,
-    FactKind::Rating,
-    FactKind::OneTime,
-];
-
 prop_compose! {
     fn a_fact()(
         kind in 0..6usize,
@@ -31,7 +22,7 @@ prop_compose! {
         flags in 0..12u32,
         amount in 1..5u64,
     ) -> Fact {
-        let kind = KINDS[kind];
+        let kind = FactKind::ALL[kind];
         let (changed_on, changed_day) = match (kind, changed) {
             (FactKind::Decision | FactKind::Answer | FactKind::OneTime, Some((on, d))) => {
                 (Some(day(known + on)), Some(day(known + d)))

@@ -93,9 +93,18 @@ impl FactRow {
     }
 }
 
-/// The rows of one matter, in order.
-pub(crate) fn rows_of(m: &Matter, rules: &FigureRules) -> Vec<FactRow> {
-    facts(m, rules)
+/// The rows of one matter, in order, with its facts' steps added to `rollup`: each fact derived once
+/// for both tables.
+pub(crate) fn rows_adding_steps(
+    m: &Matter,
+    rules: &FigureRules,
+    rollup: &mut Rollup,
+) -> Vec<FactRow> {
+    let facts = facts(m, rules);
+    for f in &facts {
+        rollup.add(f, 1);
+    }
+    facts
         .iter()
         .enumerate()
         .map(|(i, f)| FactRow::of(&m.id, i, f))
@@ -629,23 +638,13 @@ impl Store {
     /// reports such a database as broken, rightly: its facts have no events behind them.
     pub async fn load_facts_without_events(&self, matters: &mut [&Matter]) -> Result<usize> {
         matters.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-        let rules = self.figure_rules().clone();
         let mut rollup = Rollup::default();
         let mut written = 0;
         for chunk in matters.chunks(100_000) {
-            let mut rows = Vec::new();
-            for m in chunk {
-                let facts = facts(m, &rules);
-                rows.extend(
-                    facts
-                        .iter()
-                        .enumerate()
-                        .map(|(i, f)| FactRow::of(&m.id, i, f)),
-                );
-                for f in &facts {
-                    rollup.add(f, 1);
-                }
-            }
+            let rows: Vec<FactRow> = chunk
+                .iter()
+                .flat_map(|m| rows_adding_steps(m, self.figure_rules(), &mut rollup))
+                .collect();
             let mut tx = self.writer.begin().await?;
             insert_facts(&mut tx, &rows).await?;
             tx.commit().await?;

@@ -76,8 +76,13 @@ impl Rollup {
         for f in facts {
             r.add(f, 1);
         }
-        r.0.retain(|_, v| v.iter().any(|n| *n != 0));
+        r.drop_zeros();
         r
+    }
+
+    /// Leave out the rows that sum to nothing, as the table's are read.
+    pub(crate) fn drop_zeros(&mut self) {
+        self.0.retain(|_, v| v.iter().any(|n| *n != 0));
     }
 
     /// Add these sums to the table's rows (new rows start from zero).

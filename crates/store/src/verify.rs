@@ -174,10 +174,11 @@ async fn compare_projection(
     for row in crate::figures::all_fact_rows(&mut *conn).await? {
         stored.entry(row.matter_id.clone()).or_default().push(row);
     }
+    let mut want = crate::rollups::Rollup::default();
     for m in folded.matters.values() {
         let mut rows = stored.remove(m.id.as_str()).unwrap_or_default();
         rows.sort_by_key(|r| r.ordinal);
-        if rows != crate::figures::rows_of(m, figure_rules) {
+        if rows != crate::figures::rows_adding_steps(m, figure_rules, &mut want) {
             breaks.push(Break {
                 seq: folded.changed.get(&m.id).copied(),
                 reason: format!("事项 {} 的统计明细与其事件重放的结果不一致", m.id),
@@ -188,13 +189,8 @@ async fn compare_projection(
         seq: None,
         reason: format!("统计明细中的事项 {id} 在事件日志中不存在"),
     }));
-    let folded_facts: Vec<_> = folded
-        .matters
-        .values()
-        .flat_map(|m| xinfang_domain::figures::facts(m, figure_rules))
-        .collect();
+    want.drop_zeros();
     let rollup = crate::rollups::Rollup::read(&mut *conn).await?;
-    let want = crate::rollups::Rollup::of(&folded_facts);
     if rollup != want {
         breaks.push(Break {
             seq: None,
@@ -341,20 +337,14 @@ impl Store {
             .map(|(c, s)| ContactRow::of(c, *s))
             .collect();
         projection::insert_contacts(&mut tx, &contacts).await?;
+        let mut rollup = crate::rollups::Rollup::default();
         let facts: Vec<_> = folded
             .matters
             .values()
-            .flat_map(|m| crate::figures::rows_of(m, &self.figure_rules))
+            .flat_map(|m| crate::figures::rows_adding_steps(m, &self.figure_rules, &mut rollup))
             .collect();
         crate::figures::insert_facts(&mut tx, &facts).await?;
-        let folded_facts: Vec<_> = folded
-            .matters
-            .values()
-            .flat_map(|m| xinfang_domain::figures::facts(m, &self.figure_rules))
-            .collect();
-        crate::rollups::Rollup::of(&folded_facts)
-            .add_to(&mut tx)
-            .await?;
+        rollup.add_to(&mut tx).await?;
         crate::figures::set_facts_rules(&mut tx, &self.figure_rules).await?;
         for r in folded.org.regions() {
             projection::upsert_region(&mut tx, r, 0).await?;

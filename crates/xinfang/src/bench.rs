@@ -329,15 +329,8 @@ const YEARS: [(i32, u32); 10] = [
 /// organisation written through the ledger, then each matter's figure facts and their roll-ups. The
 /// event log of ten million matters would take about 80 GB; the figures read only these tables.
 pub async fn build_figures(settings: &crate::config::Settings, scale: u32) -> anyhow::Result<()> {
-    anyhow::ensure!(scale > 0, "--matters 应大于 0");
-    let mut settings = settings.clone();
-    settings.rules.domains = xinfang_demo::domain_tree();
-    let ledger = crate::open_ledger(&settings).await?;
-    let (head, _) = ledger.head().await?;
-    anyhow::ensure!(
-        head == 0,
-        "统计测试库只能建在新的数据库中（请换一个 --data 目录）"
-    );
+    anyhow::ensure!(scale > 0, "--scale 应大于 0");
+    let (settings, ledger) = crate::demo::empty_demo_ledger(settings, "统计测试库").await?;
     let started = Instant::now();
     let (mut matters, mut facts) = (0usize, 0usize);
     for (i, (year, thousands)) in YEARS.iter().enumerate() {

@@ -26,16 +26,7 @@ pub async fn run(
     until: NaiveDate,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(matters > 0, "--matters 应大于 0");
-    let mut settings = settings.clone();
-    // The demo's texts use second-level domains beyond the brief's examples.
-    settings.rules.domains = xinfang_demo::domain_tree();
-    let ledger = crate::open_ledger(&settings).await?;
-    let (head, _) = ledger.head().await?;
-    anyhow::ensure!(
-        head == 0,
-        "{} 中已有 {head} 个事件：演示数据只能写入新的数据库（请换一个 --data 目录）",
-        settings.describe_target()
-    );
+    let (settings, ledger) = empty_demo_ledger(settings, "演示数据").await?;
     let started = Instant::now();
     // Generate on a blocking thread while the previous batch is being written.
     let (tx, rx) = mpsc::sync_channel::<Vec<Step>>(2);
@@ -105,6 +96,24 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The settings and ledger of a new database for demo data (`what` names it in the refusal): the demo's
+/// texts use second-level domains beyond the brief's examples, and it is written only to an empty log.
+pub async fn empty_demo_ledger(
+    settings: &Settings,
+    what: &str,
+) -> anyhow::Result<(Settings, xinfang_store::Ledger)> {
+    let mut settings = settings.clone();
+    settings.rules.domains = xinfang_demo::domain_tree();
+    let ledger = crate::open_ledger(&settings).await?;
+    let (head, _) = ledger.head().await?;
+    anyhow::ensure!(
+        head == 0,
+        "{} 中已有 {head} 个事件：{what}只能写入新的数据库（请换一个 --data 目录）",
+        settings.describe_target()
+    );
+    Ok((settings, ledger))
 }
 
 /// Register one small matter per transaction, printing each contact id once committed. A crash test
