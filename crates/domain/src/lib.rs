@@ -13,6 +13,7 @@ pub mod figures;
 pub mod fixtures;
 pub mod ids;
 pub mod links;
+pub mod offers;
 pub mod org;
 pub mod petition;
 pub mod rules;
