@@ -41,11 +41,20 @@ pub fn co_handler_choices<'a>(m: &Matter, org: &'a Org) -> Vec<&'a Unit> {
 /// Every action this person may take on the matter now, as the command a filled-in form would send.
 /// Decisions on proposed links and documents are offered by their own panels, not here.
 pub fn offered(m: &Matter, ctx: &Ctx<'_>) -> Vec<Command> {
+    candidates(m, ctx.org)
+        .into_iter()
+        .filter(|c| decide(Some(m), c, ctx).is_ok())
+        .collect()
+}
+
+/// One command of every kind a matter's page may offer, with arguments valid whenever its kind is
+/// allowed: what [`offered`] tries.
+pub fn candidates(m: &Matter, org: &Org) -> Vec<Command> {
     let placeholder = || "（待填写）".to_owned();
     let id = || m.id.clone();
     let first = |units: Vec<&Unit>| -> Option<UnitId> { units.first().map(|u| u.id.clone()) };
     let mut tries = Vec::new();
-    if let Some(to) = first(triage_targets(m, ctx.org)) {
+    if let Some(to) = first(triage_targets(m, org)) {
         tries.push(Command::Triage {
             matter: id(),
             triage: Triage::Assign {
@@ -114,7 +123,7 @@ pub fn offered(m: &Matter, ctx: &Ctx<'_>) -> Vec<Command> {
             rating: Rating::Satisfied,
         });
     }
-    if let Some(authority) = first(review_authorities(m, ctx.org)) {
+    if let Some(authority) = first(review_authorities(m, org)) {
         tries.push(Command::RequestReview {
             matter: id(),
             authority,
@@ -160,13 +169,10 @@ pub fn offered(m: &Matter, ctx: &Ctx<'_>) -> Vec<Command> {
             plan: placeholder(),
         },
     ]);
-    if let Some(unit) = first(co_handler_choices(m, ctx.org)) {
+    if let Some(unit) = first(co_handler_choices(m, org)) {
         tries.push(Command::AddCoHandler { matter: id(), unit });
     }
     tries
-        .into_iter()
-        .filter(|c| decide(Some(m), c, ctx).is_ok())
-        .collect()
 }
 
 /// The code of an offered action, as the API's `action` field names it; triage adds its decision

@@ -793,7 +793,7 @@ pub struct LinkReview {
 
 /// The flags a matter can be filtered on, as codes: those of its contacts (any contact carrying one) and
 /// its overlays.
-pub const MATTER_FLAGS: [&str; 13] = [
+pub const MATTER_FLAGS: [&str; 14] = [
     "first",
     "repeat",
     "multi_submission",
@@ -807,6 +807,8 @@ pub const MATTER_FLAGS: [&str; 13] = [
     "supervised",
     "leader",
     "co_handled",
+    // 不满意待回访: rated 不满意 (either target) and not yet 化解.
+    "unsatisfied",
 ];
 
 impl Matter {
@@ -827,6 +829,11 @@ impl Matter {
             self.supervision.iter().any(|o| o.closed_on.is_none()),
             self.leader.is_some(),
             !self.co_handlers.is_empty(),
+            self.resolved_on.is_none()
+                && self
+                    .evaluations
+                    .iter()
+                    .any(|e| e.rating == Rating::Unsatisfied),
         ];
         MATTER_FLAGS
             .iter()

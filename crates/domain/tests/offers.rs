@@ -60,7 +60,13 @@ fn every_accepted_action_was_offered_and_every_offer_is_accepted() {
         let _ = history.run(&who, at, command);
     }
     // The histories reach the main line's actions, so the check above was not vacuous.
-    for kind in ["triage", "accept", "request_extension", "answer", "evaluate"] {
+    for kind in [
+        "triage",
+        "accept",
+        "request_extension",
+        "answer",
+        "evaluate",
+    ] {
         assert!(
             accepted_kinds.contains(kind),
             "no accepted {kind} in the histories: {accepted_kinds:?}"

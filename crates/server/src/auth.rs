@@ -47,6 +47,8 @@ pub struct Auth {
     pub org: Arc<Org>,
     /// The session token; empty for API tokens.
     token: String,
+    /// The session's CSRF token, which the console's pages carry for their scripts; empty for API tokens.
+    pub(crate) csrf: String,
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -107,6 +109,7 @@ impl FromRequestParts<AppState> for Auth {
                 address,
                 org,
                 token: String::new(),
+                csrf: String::new(),
             });
         }
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
@@ -135,6 +138,7 @@ impl FromRequestParts<AppState> for Auth {
             address,
             org: Arc::clone(&org),
             token,
+            csrf: session.csrf_token,
         })
     }
 }

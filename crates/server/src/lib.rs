@@ -4,7 +4,9 @@
 
 mod admin;
 pub mod auth;
+mod check;
 pub mod classify;
+mod console;
 mod documents;
 pub mod error;
 mod extract;
@@ -84,6 +86,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(search::search))
         .routes(routes!(matters::act))
         .routes(routes!(similar::similar))
+        .routes(routes!(check::check))
         .routes(routes!(matters::attachment))
         .routes(with_body_limit(
             routes!(matters::upload),
@@ -170,6 +173,7 @@ fn document_common_errors(api: &mut utoipa::openapi::OpenApi) {
 pub fn app(state: AppState) -> Router {
     let (router, api) = split();
     router
+        .merge(console::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -54,7 +54,7 @@ pub struct ListParams {
     /// Received on or before this day.
     pub received_to: Option<NaiveDate>,
     /// Flag codes that must all be set: first, repeat, multi_submission, collective, anonymous,
-    /// skip_level, national, provincial, joint, urgent, supervised, leader, co_handled.
+    /// skip_level, national, provincial, joint, urgent, supervised, leader, co_handled, unsatisfied (rated 不满意 and not yet 化解).
     pub flags: Option<String>,
     /// Words the summary must contain (separated by spaces).
     pub q: Option<String>,
@@ -319,6 +319,26 @@ pub async fn list(
         per_page: query.limit as u32,
         items,
     }))
+}
+
+/// How many matters a list holds (counted up to 1,000, as the list counts), without reading or showing
+/// any of them: for the console's to-do counts.
+pub(crate) async fn count(
+    state: &AppState,
+    principal: &Principal,
+    org: &Org,
+    params: &ListParams,
+) -> Result<(i64, bool), ApiError> {
+    may_read_matters(principal)?;
+    let mut query = query_of(
+        params,
+        org.unit_path(&principal.unit),
+        org,
+        china_date(Utc::now()),
+    )?;
+    query.limit = 1;
+    let (_, total) = state.ledger.store().list_matters(&query).await?;
+    Ok((total.count, total.exact))
 }
 
 /// A person in a contact, as the viewer may see them.

@@ -3,6 +3,7 @@
 mod authz;
 mod classify;
 mod confidentiality;
+mod console;
 mod documents;
 mod hotspots;
 mod interchange;
