@@ -187,8 +187,8 @@ function registration() {
   const reviews = new Map(); // candidate matter → the clerk's decision
   let link = null;
 
-  // Field checks by the server's own parsers, as typed.
-  const check = debounce(async (input, param, hint) => {
+  // Field checks by the server's own parsers, as typed; each field waits for its own pause.
+  const checkNow = async (input, param, hint) => {
     const value = input.value.trim();
     if (!value) {
       hint.textContent = "";
@@ -203,16 +203,20 @@ function registration() {
     hint.className = verdict.ok ? "check ok" : "check bad";
     if (verdict.ok) input.removeAttribute("aria-invalid");
     else input.setAttribute("aria-invalid", "true");
-  }, 250);
+  };
+  const checker = (input, param, hint) => {
+    const later = debounce(() => checkNow(input, param, hint), 250);
+    input.addEventListener("input", later);
+  };
   const watchPerson = (row) => {
     const id = row.querySelector('[data-p="id_number"]');
     const phone = row.querySelector('[data-p="phone"]');
-    id.addEventListener("input", () => check(id, "id_number", $(id.getAttribute("aria-describedby"))));
-    phone.addEventListener("input", () => check(phone, "phone", $(phone.getAttribute("aria-describedby"))));
-    row.querySelectorAll("input").forEach((i) => i.addEventListener("input", lookSimilar));
+    checker(id, "id_number", $(id.getAttribute("aria-describedby")));
+    checker(phone, "phone", $(phone.getAttribute("aria-describedby")));
+    row.querySelectorAll("input").forEach((i) => i.addEventListener("input", () => lookSimilar()));
   };
   form.querySelectorAll(".petitioner").forEach(watchPerson);
-  $("r-region").addEventListener("input", () => check($("r-region"), "region", $("r-region-check")));
+  checker($("r-region"), "region", $("r-region-check"));
 
   $("add-petitioner").addEventListener("click", () => {
     const rows = form.querySelectorAll(".petitioner");

@@ -45,26 +45,10 @@ pub(crate) fn flag_label(code: &str) -> &'static str {
     }
 }
 
-const STATUSES: [(&str, &str); 12] = [
-    ("awaiting_triage", "待分流"),
-    ("awaiting_acceptance", "待受理"),
-    ("handling", "办理中"),
-    ("answered", "已答复"),
-    ("under_review", "复查中"),
-    ("reviewed", "已复查"),
-    ("under_re_review", "复核中"),
-    ("final", "已终结"),
-    ("not_accepted", "不予受理"),
-    ("redirected", "已导入法定途径"),
-    ("", ""),
-    ("", ""),
-];
-
 fn status_choices() -> Vec<Value> {
-    STATUSES
+    xinfang_domain::Status::ALL
         .iter()
-        .filter(|(c, _)| !c.is_empty())
-        .map(|(code, label)| context! { code => *code, label => *label })
+        .map(|s| context! { code => s.as_str(), label => s.label() })
         .collect()
 }
 
@@ -501,6 +485,7 @@ pub(crate) async fn detail(
             m => super::ser(&detail),
             handler_name => matter.handler.as_ref().map(|u| unit_name(u.as_str())),
             bureau_name => unit_name(matter.bureau.as_str()),
+            region_name => auth.org.region(&matter.region).map(|r| r.name.clone()),
             flags => flags,
             deadlines => deadlines,
             timeline => timeline,

@@ -1,6 +1,7 @@
 //! The real server on a loopback port, over real SQLite. One test binary; the modules group the suites.
 
 mod authz;
+mod browser;
 mod classify;
 mod confidentiality;
 mod console;
