@@ -70,19 +70,27 @@ pub async fn check(
     ApiQuery(p): ApiQuery<CheckParams>,
 ) -> Result<Json<Checked>, ApiError> {
     auth.ready()?;
-    let region = p.region.as_deref().map(|code| {
-        let mut v = verdict(RegionCode::parse(code.trim()), |r| r.to_string());
-        if let Some(code) = RegionCode::parse(code.trim()).ok() {
-            match auth.org.region(&code) {
-                Some(r) => v.message = r.name.clone(),
-                None => {
-                    v.ok = false;
-                    v.message = format!("行政区划代码 {code} 不在区划表中");
-                    v.value = None;
-                }
-            }
+    let region = p.region.as_deref().map(|typed| {
+        let known = RegionCode::parse(typed.trim())
+            .map_err(|e| e.to_string())
+            .and_then(|code| {
+                auth.org
+                    .region(&code)
+                    .map(|r| (code.clone(), r.name.clone()))
+                    .ok_or_else(|| format!("行政区划代码 {code} 不在区划表中"))
+            });
+        match known {
+            Ok((code, name)) => FieldCheck {
+                ok: true,
+                message: name,
+                value: Some(code.to_string()),
+            },
+            Err(message) => FieldCheck {
+                ok: false,
+                message,
+                value: None,
+            },
         }
-        v
     });
     Ok(Json(Checked {
         id_number: p

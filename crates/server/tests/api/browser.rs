@@ -39,7 +39,7 @@ async fn chromedriver() -> Driver {
         .local_addr()
         .unwrap()
         .port();
-    let process = Process::new("chromedriver")
+    let mut process = Process::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -50,13 +50,15 @@ async fn chromedriver() -> Driver {
     let url = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..100 {
-        if let Ok(r) = client.get(format!("{url}/status")).send().await {
-            if r.status().is_success() {
-                return Driver { process, url };
-            }
+        if let Ok(r) = client.get(format!("{url}/status")).send().await
+            && r.status().is_success()
+        {
+            return Driver { process, url };
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = process.kill();
+    let _ = process.wait();
     panic!("chromedriver did not start");
 }
 
@@ -132,10 +134,10 @@ async fn text_of(c: &Client, css: &str) -> String {
 /// Wait until the element's text is `expected` (pages reload after an action).
 async fn wait_text(c: &Client, css: &str, expected: &str) {
     for _ in 0..100 {
-        if let Ok(e) = c.find(Locator::Css(css)).await {
-            if e.text().await.is_ok_and(|t| t.trim() == expected) {
-                return;
-            }
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && e.text().await.is_ok_and(|t| t.trim() == expected)
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
