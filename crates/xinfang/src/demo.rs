@@ -71,24 +71,42 @@ pub async fn run(
         elapsed.as_secs_f64(),
         settings.describe_target()
     );
-    // An administrator at the city's petition bureau, to sign in with.
-    let admin = UserId::parse("admin")?;
+    // An administrator and one account for each staff role, to sign in to the console with: at the city's
+    // petition bureau, and at its housing bureau for handling.
     let operator = xinfang_demo::admin();
-    let create = OrgCommand::CreateUser(User {
-        id: admin.clone(),
-        name: "系统管理员".into(),
-        unit: UnitId::parse(&city_bureau)?,
-        roles: vec![Role::Admin],
-        active: true,
-    });
-    ledger
-        .execute(&operator, Utc::now(), Change::Org(create))
-        .await?;
-    let password = xinfang_store::accounts::one_time_password();
-    ledger
-        .set_password(&operator, Utc::now(), &admin, password.clone())
-        .await?;
-    println!("管理员 admin（{city_bureau}）的一次性密码：{password}");
+    let housing = city_bureau.replace("-xfj", "-zjj");
+    let accounts: [(&str, &str, &str, Vec<Role>); 7] = [
+        ("admin", "系统管理员", &city_bureau, vec![Role::Admin]),
+        ("dengji", "登记员", &city_bureau, vec![Role::Registrar]),
+        ("fenliu", "交办员", &city_bureau, vec![Role::Dispatcher]),
+        ("ducha", "督查员", &city_bureau, vec![Role::Supervisor]),
+        ("lingdao", "信访局领导", &city_bureau, vec![Role::Leader]),
+        ("chengban", "住建局承办人", &housing, vec![Role::Handler]),
+        ("fenxi", "分析员", &city_bureau, vec![Role::Analyst]),
+    ];
+    println!("登录账号（首次登录须修改一次性密码）：");
+    for (id, name, unit, roles) in accounts {
+        let user = UserId::parse(id)?;
+        let labels: Vec<&str> = roles.iter().map(|r| r.label()).collect();
+        let create = OrgCommand::CreateUser(User {
+            id: user.clone(),
+            name: name.into(),
+            unit: UnitId::parse(unit)?,
+            roles,
+            active: true,
+        });
+        ledger
+            .execute(&operator, Utc::now(), Change::Org(create))
+            .await?;
+        let password = xinfang_store::accounts::one_time_password();
+        ledger
+            .set_password(&operator, Utc::now(), &user, password.clone())
+            .await?;
+        println!(
+            "  {id:<9}{}（{unit}）一次性密码：{password}",
+            labels.join("、")
+        );
+    }
     if !refused.is_empty() {
         println!("工作流拒绝了 {} 个操作，例如：", refused.len());
         for r in refused.iter().take(5) {
