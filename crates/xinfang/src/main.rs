@@ -132,6 +132,9 @@ enum Cmd {
         /// scripts/bench/figures_vs_duckdb.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Instead: time every console page for each role on the existing database (docs/performance.md).
+        #[arg(long, conflicts_with_all = ["figures", "build"])]
+        pages: bool,
         /// Per mille of the ten million matters to build (with --build).
         #[arg(long, default_value_t = 1000)]
         scale: u32,
@@ -273,6 +276,11 @@ async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::R
         Cmd::Bench {
             build: true, scale, ..
         } => bench::build_figures(&settings, scale).await,
+        Cmd::Bench {
+            pages: true,
+            rounds,
+            ..
+        } => bench::pages(&settings, rounds).await,
         Cmd::Bench {
             figures: true,
             from: Some(from),
