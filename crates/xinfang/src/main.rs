@@ -2,6 +2,7 @@
 
 mod accounts;
 mod bench;
+mod bench_pages;
 mod classify;
 mod config;
 mod demo;
@@ -280,7 +281,7 @@ async fn run(command: Cmd, settings: Settings, from_database: bool) -> anyhow::R
             pages: true,
             rounds,
             ..
-        } => bench::pages(&settings, rounds).await,
+        } => bench_pages::run(&settings, rounds).await,
         Cmd::Bench {
             figures: true,
             from: Some(from),
