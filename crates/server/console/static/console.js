@@ -114,7 +114,10 @@ function signIn() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const answer = await busy(form, () =>
-      api("POST", "/api/v1/session", { user: form.user.value.trim(), password: form.password.value }),
+      api("POST", "/api/v1/session", {
+        user: form.elements.namedItem("user").value.trim(),
+        password: form.elements.namedItem("password").value,
+      }),
     );
     if (!answer.ok) return showError(form, answer);
     const next = new URLSearchParams(window.location.search).get("next");
@@ -133,8 +136,8 @@ function accountForms() {
     event.preventDefault();
     const answer = await busy(form, () =>
       api("PUT", "/api/v1/me/password", {
-        current_password: form.current_password.value,
-        new_password: form.new_password.value,
+        current_password: form.elements.namedItem("current_password").value,
+        new_password: form.elements.namedItem("new_password").value,
       }),
     );
     if (answer.ok) window.location.href = "/";
@@ -443,7 +446,11 @@ function tokens() {
     event.preventDefault();
     const roles = Array.from(form.querySelectorAll("[data-role]:checked")).map((r) => r.value);
     const answer = await busy(form, () =>
-      api("POST", "/api/v1/tokens", { name: form.name.value, unit: form.unit.value, roles }),
+      api("POST", "/api/v1/tokens", {
+        name: form.elements.namedItem("name").value,
+        unit: form.elements.namedItem("unit").value,
+        roles,
+      }),
     );
     if (!answer.ok) return showError(form, answer);
     showError(form, null);
@@ -461,6 +468,28 @@ function tokens() {
   );
 }
 
+function templates() {
+  document.querySelectorAll("form.template-form").forEach((form) => {
+    const put = async (template) => {
+      const answer = await busy(form, () =>
+        api("PUT", `/api/v1/document-templates/${encodeURIComponent(form.dataset.kind)}`, {
+          unit: form.dataset.unit,
+          template,
+        }),
+      );
+      if (!answer.ok) return showError(form, answer);
+      window.location.reload();
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      // By name through `elements`: `form.title` and `form.prefix` are properties of the form itself.
+      const field = (name) => form.elements.namedItem(name).value;
+      put({ prefix: field("prefix"), title: field("title"), addressee: field("addressee"), body: field("body") });
+    });
+    form.querySelector("[data-reset]")?.addEventListener("click", () => put(null));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   signIn();
   accountForms();
@@ -468,4 +497,5 @@ document.addEventListener("DOMContentLoaded", () => {
   savedViews();
   registration();
   tokens();
+  templates();
 });

@@ -85,11 +85,17 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
         .iter()
         .map(|k| {
             let source = org.template_source(&principal.unit, *k);
+            let template = org.template(&principal.unit, *k);
             context! {
                 code => k.code(),
                 label => k.label(),
                 own => source.as_ref() == Some(&principal.unit),
                 source => source.map(|s| s.to_string()),
+                prefix => template.prefix,
+                title => template.title,
+                addressee => template.addressee,
+                body => template.body,
+                variables => k.variables().into_iter().map(|(name, description)| format!("{{{{ {name} }}}} {description}")).collect::<Vec<_>>(),
             }
         })
         .collect();

@@ -131,6 +131,20 @@ async fn text_of(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// The element's text once it has some (messages appear when the API answers).
+async fn text_when_shown(c: &Client, css: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+            && !t.trim().is_empty()
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css} never showed any text");
+}
+
 /// Wait until the element's text is `expected` (pages reload after an action).
 async fn wait_text(c: &Client, css: &str, expected: &str) {
     for _ in 0..100 {
@@ -252,6 +266,7 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     )
     .await;
     add_user(l, "hz", "承办员丁", DISTRICT_HOUSING, vec![Role::Handler]).await;
+    add_user(l, "adm", "管理员戊", DISTRICT_BUREAU, vec![Role::Admin]).await;
     // The planted copy: the same person came about the same problem two months ago.
     let earlier = chrono::Utc::now() - chrono::Duration::days(60);
     let planted = MatterId::parse("XF-PLANTED").unwrap();
@@ -412,7 +427,7 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
         &[("days", "10"), ("reason", "   ")],
     )
     .await;
-    let refusal = text_of(&c, "form[data-code=\"request_extension\"] .error").await;
+    let refusal = text_when_shown(&c, "form[data-code=\"request_extension\"] .error").await;
     assert!(refusal.contains("延期理由"), "{refusal}");
     act(
         &c,
@@ -493,6 +508,50 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
         .for_element(Locator::Css(&format!("tr[data-matter=\"{matter}\"]")))
         .await
         .unwrap();
+    sign_out(&c).await;
+
+    // 管理: an administrator makes a token for the city's 12345 platform and sets the unit's receipt.
+    sign_in(&c, &app, "adm").await;
+    c.goto(&app.url("/admin")).await.unwrap();
+    fill(&c, "#t-name", "市12345热线平台").await;
+    c.find(Locator::Css("#t-role-registrar"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#token-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret = text_when_shown(&c, "#token-secret").await;
+    assert!(secret.contains("只显示这一次"), "{secret}");
+    c.execute(
+        "document.querySelector('form[data-kind=\"receipt\"]').closest('details').open = true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    fill(&c, "#tpl-receipt-title", "上城区信访局来访登记回执").await;
+    c.find(Locator::Css(
+        "form[data-kind=\"receipt\"] button[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(
+            "//details[@class='template']/summary[contains(., '登记回执') and contains(., '本单位模板')]",
+        ))
+        .await
+        .unwrap();
+    assert_fits(&c, "管理").await;
+    shot(&c, "admin").await;
     c.close().await.unwrap();
 
     // A large screen shows the same pages without running out either.
