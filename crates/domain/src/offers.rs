@@ -10,13 +10,19 @@ use crate::ids::{OrderId, UnitId};
 use crate::org::{Org, Unit};
 use crate::workflow::{Command, Ctx, Matter, ReviewDecision, Triage, decide};
 
-/// Units a matter may be transferred or assigned to: every unit but the bureau holding it, those within
-/// its jurisdiction first.
+/// Units a matter may be transferred or assigned to: every unit but the bureau holding it. First (the
+/// routing suggestion) the units within its jurisdiction competent for the matter's domain, then the rest
+/// of its jurisdiction, then everyone else.
 pub fn triage_targets<'a>(m: &Matter, org: &'a Org) -> Vec<&'a Unit> {
     let within = org.jurisdiction(&m.bureau);
     let mut units: Vec<&Unit> = org.units().filter(|u| u.id != m.bureau).collect();
-    units.sort_by_key(|u| (!within.contains(&u.id), u.id.clone()));
+    units.sort_by_key(|u| (!within.contains(&u.id), !is_competent(u, m), u.id.clone()));
     units
+}
+
+/// Whether the unit's routing rule names the matter's domain (its first level).
+pub fn is_competent(unit: &Unit, m: &Matter) -> bool {
+    unit.domains.iter().any(|d| *d == m.domain.first)
 }
 
 /// Units that may review the matter's last answer: those above the unit that gave it.

@@ -74,3 +74,40 @@ fn every_accepted_action_was_offered_and_every_offer_is_accepted() {
     }
     assert!(offers_checked > 100, "only {offers_checked} offers checked");
 }
+
+#[test]
+fn triage_suggests_the_unit_competent_for_the_domain_first() {
+    use xinfang_domain::Role;
+    use xinfang_domain::fixtures::{DISTRICT_BUREAU, DISTRICT_LABOUR, draft, staff};
+    use xinfang_domain::ids::{MatterId, UnitId};
+    use xinfang_domain::offers::triage_targets;
+    use xinfang_domain::workflow::Filing;
+
+    let mut history = History::new(Rules::default());
+    let labour = UnitId::parse(DISTRICT_LABOUR).unwrap();
+    let mut unit = history.org.unit(&labour).unwrap().clone();
+    unit.domains = vec!["劳动和社会保障".into()];
+    history.org.insert_unit(unit);
+    let at = Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
+    let id = MatterId::parse("XF-R1").unwrap();
+    history.ok(
+        &staff(DISTRICT_BUREAU, Role::Registrar),
+        at,
+        Command::Register {
+            filing: Filing::NewMatter { matter: id.clone() },
+            contact: Box::new(draft("C-R1", at)),
+        },
+    );
+    let m = &history.matters[&id];
+    let targets = triage_targets(m, &history.org);
+    assert_eq!(
+        targets[0].id, labour,
+        "the wages matter goes to labour first"
+    );
+    // Without the rule, another unit of the district comes first (by id).
+    let mut plain = history.org.clone();
+    let mut unit = plain.unit(&labour).unwrap().clone();
+    unit.domains.clear();
+    plain.insert_unit(unit);
+    assert_ne!(triage_targets(m, &plain)[0].id, labour);
+}

@@ -34,6 +34,7 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
                 parent => u.parent.as_ref().map(|p| p.to_string()),
                 depth => org.chain_up(&u.id).count(),
                 path => org.unit_path(&u.id),
+                domains => u.domains.join("、"),
             }
         })
         .collect();

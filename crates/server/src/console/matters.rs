@@ -377,6 +377,20 @@ fn unit_choices(units: Vec<&Unit>) -> Vec<Value> {
         .collect()
 }
 
+/// Triage's choices, the units competent for the matter's domain marked as the suggestion.
+fn triage_choices(m: &xinfang_domain::Matter, org: &xinfang_domain::org::Org) -> Vec<Value> {
+    triage_targets(m, org)
+        .into_iter()
+        .map(|u| {
+            let suggested = xinfang_domain::offers::is_competent(u, m);
+            context! {
+                id => u.id.to_string(),
+                name => if suggested { format!("{}（建议：主管{}）", u.name, m.domain.first) } else { u.name.clone() },
+            }
+        })
+        .collect()
+}
+
 /// The actions offered, each with what its form needs: the command's code, the JSON a filled form starts
 /// from, the probe the workflow accepted (for the tests), and the form's choices.
 fn action_forms(m: &xinfang_domain::Matter, ctx: &Ctx<'_>) -> Vec<Value> {
@@ -396,7 +410,7 @@ fn action_forms(m: &xinfang_domain::Matter, ctx: &Ctx<'_>) -> Vec<Value> {
                 }
             }
             let choices = match &command {
-                Command::Triage { .. } => unit_choices(triage_targets(m, org)),
+                Command::Triage { .. } => triage_choices(m, org),
                 Command::RequestReview { .. } => unit_choices(review_authorities(m, org)),
                 Command::AddCoHandler { .. } => unit_choices(co_handler_choices(m, org)),
                 _ => Vec::new(),
