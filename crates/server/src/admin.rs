@@ -69,6 +69,205 @@ pub async fn users(auth: Auth) -> Result<Json<Vec<UserView>>, ApiError> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUser {
+    /// User name (login), e.g. zhangsan.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// The administrator's unit or one below.
+    pub unit: String,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// To hand to the person; shown only now, replaced at the first sign-in.
+    pub one_time_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserChange {
+    /// The new roles (at least one).
+    #[schema(value_type = Option<Vec<String>>)]
+    pub roles: Option<Vec<Role>>,
+    /// False disables the account (its sessions and tokens stop working); true enables it again.
+    pub active: Option<bool>,
+}
+
+fn user_view(u: &xinfang_domain::org::User) -> UserView {
+    UserView {
+        id: u.id.to_string(),
+        name: u.name.clone(),
+        unit: u.unit.to_string(),
+        roles: u.roles.clone(),
+        active: u.active,
+    }
+}
+
+fn unit_in_scope(org: &Org, admin: &UnitId, unit: &str) -> Result<UnitId, ApiError> {
+    UnitId::parse(unit)
+        .ok()
+        .filter(|u| org.unit(u).is_some() && org.is_same_or_above(admin, u))
+        .ok_or(ApiError::Invalid {
+            field: "unit",
+            message: "单位不存在，或不在本单位及下级单位之中".into(),
+        })
+}
+
+/// An account of the administrator's scope, or 404.
+fn user_in_scope(
+    org: &Org,
+    admin: &UnitId,
+    id: &str,
+) -> Result<xinfang_domain::org::User, ApiError> {
+    xinfang_domain::ids::UserId::parse(id)
+        .ok()
+        .and_then(|id| org.user(&id).cloned())
+        .filter(|u| org.is_same_or_above(admin, &u.unit))
+        .ok_or(ApiError::NotFound)
+}
+
+/// Create a staff account; its one-time password is in the answer, once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "账号",
+    request_body = NewUser,
+    responses(
+        (status = 201, body = CreatedUser),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A bad or taken user name, no role, or a unit outside the administrator's")
+    )
+)]
+pub async fn create_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    let principal = auth.admin()?;
+    let unit = unit_in_scope(&auth.org, &principal.unit, &request.unit)?;
+    let id =
+        xinfang_domain::ids::UserId::parse(request.id.trim()).map_err(|e| ApiError::Invalid {
+            field: "id",
+            message: e.to_string(),
+        })?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(ApiError::Invalid {
+            field: "name",
+            message: "姓名应为1至50个字符".into(),
+        });
+    }
+    if request.roles.is_empty() || request.roles.contains(&Role::Petitioner) {
+        return Err(ApiError::Invalid {
+            field: "roles",
+            message: "工作人员账号至少需要一个角色，且不能是信访人".into(),
+        });
+    }
+    let user = xinfang_domain::org::User {
+        id: id.clone(),
+        name: name.to_owned(),
+        unit,
+        roles: request.roles,
+        active: true,
+    };
+    let now = Utc::now();
+    state
+        .ledger
+        .execute(
+            principal,
+            now,
+            xinfang_domain::Change::Org(xinfang_domain::org::OrgCommand::CreateUser(user.clone())),
+        )
+        .await?;
+    let password = xinfang_store::accounts::one_time_password();
+    state
+        .ledger
+        .set_password(principal, now, &id, password.clone())
+        .await?;
+    state
+        .ledger
+        .record(auth.audit("create_user", id.as_str(), user.name.clone()))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user: user_view(&user),
+            one_time_password: password,
+        }),
+    ))
+}
+
+/// Change an account's roles, or disable or enable it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}",
+    tag = "账号",
+    params(("id" = String, Path)),
+    request_body = UserChange,
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+pub async fn change_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(change): ApiJson<UserChange>,
+) -> Result<Json<UserView>, ApiError> {
+    use xinfang_domain::org::OrgCommand;
+    let principal = auth.admin()?;
+    let user = user_in_scope(&auth.org, &principal.unit, &id)?;
+    if user.id == principal.user && change.active == Some(false) {
+        return Err(ApiError::Invalid {
+            field: "active",
+            message: "不能停用自己的账号".into(),
+        });
+    }
+    let mut commands = Vec::new();
+    if let Some(roles) = change.roles {
+        if roles.is_empty() || roles.contains(&Role::Petitioner) {
+            return Err(ApiError::Invalid {
+                field: "roles",
+                message: "工作人员账号至少需要一个角色，且不能是信访人".into(),
+            });
+        }
+        commands.push(OrgCommand::SetUserRoles {
+            user: user.id.clone(),
+            roles,
+        });
+    }
+    if let Some(active) = change.active {
+        commands.push(OrgCommand::SetUserActive {
+            user: user.id.clone(),
+            active,
+        });
+    }
+    let now = Utc::now();
+    for command in commands {
+        state
+            .ledger
+            .execute(principal, now, xinfang_domain::Change::Org(command))
+            .await?;
+    }
+    state
+        .ledger
+        .record(auth.audit("change_user", user.id.as_str(), String::new()))
+        .await?;
+    let org = state.ledger.org().await?;
+    let after = org.user(&user.id).ok_or(ApiError::NotFound)?;
+    Ok(Json(user_view(after)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewToken {
     /// What the token is for, e.g. 市12345热线平台.
     pub name: String,

@@ -92,7 +92,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             routes!(matters::upload),
             matters::FILE_LIMIT,
         ))
-        .routes(routes!(admin::users))
+        .routes(routes!(admin::users, admin::create_user))
+        .routes(routes!(admin::change_user))
         .routes(routes!(admin::create_token, admin::tokens))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::audit))

@@ -445,3 +445,44 @@ pub async fn stats_matters(
         matters: ids.into_iter().map(|id| id.as_str().to_owned()).collect(),
     }))
 }
+
+/// 件次 of each of several periods (each seen as of its last day), in the user's scope: the points of a
+/// trend line, one figure query per period and nothing else.
+pub(crate) async fn contacts_series(
+    state: &AppState,
+    auth: &Auth,
+    periods: &[(NaiveDate, NaiveDate)],
+) -> Result<Vec<u64>, ApiError> {
+    let principal = auth.ready()?;
+    may_read_matters(principal)?;
+    let store = state.ledger.store();
+    let rules = store.figure_rules().clone();
+    let mut out = Vec::with_capacity(periods.len());
+    for (from, to) in periods {
+        let (window, slice) = window_and_slice(
+            &auth.org,
+            &principal.unit,
+            Asked {
+                from: *from,
+                to: *to,
+                as_of: None,
+                unit: None,
+                region: None,
+                domain: None,
+                channel: None,
+                purpose: None,
+            },
+        )?;
+        let counts = store
+            .figure_counts(&window, &slice, GroupBy::Total, false)
+            .await?;
+        out.push(
+            counts
+                .values()
+                .next()
+                .map(|c| Figures::of(c, &rules).contacts)
+                .unwrap_or(0),
+        );
+    }
+    Ok(out)
+}

@@ -468,6 +468,37 @@ function tokens() {
   );
 }
 
+function accounts() {
+  const create = document.getElementById("new-user-form");
+  if (!create) return;
+  const rolesOf = (form) => Array.from(form.querySelectorAll("[data-role]:checked")).map((r) => r.value);
+  create.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const field = (name) => create.elements.namedItem(name).value;
+    const answer = await busy(create, () =>
+      api("POST", "/api/v1/users", { id: field("id").trim(), name: field("name").trim(), unit: field("unit"), roles: rolesOf(create) }),
+    );
+    if (!answer.ok) return showError(create, answer);
+    showError(create, null);
+    const note = document.getElementById("new-user-password");
+    note.textContent = `已新建用户 ${answer.body.id}，一次性密码（只显示这一次）：${answer.body.one_time_password}`;
+    note.hidden = false;
+  });
+  document.querySelectorAll("form.user-form").forEach((form) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const answer = await busy(form, () =>
+        api("PUT", `/api/v1/users/${encodeURIComponent(form.dataset.user)}`, {
+          roles: rolesOf(form),
+          active: form.elements.namedItem("active").checked,
+        }),
+      );
+      if (answer.ok) window.location.reload();
+      else showError(form, answer);
+    });
+  });
+}
+
 function templates() {
   document.querySelectorAll("form.template-form").forEach((form) => {
     const put = async (template) => {
@@ -498,4 +529,5 @@ document.addEventListener("DOMContentLoaded", () => {
   registration();
   tokens();
   templates();
+  accounts();
 });

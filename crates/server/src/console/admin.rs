@@ -48,7 +48,8 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
         .iter()
         .map(|u| {
             let roles: Vec<&str> = u.roles.iter().map(|r| r.label()).collect();
-            context! { id => u.id.clone(), name => u.name.clone(), unit => u.unit.clone(), roles => roles.join("、"), active => u.active }
+            let codes: Vec<String> = u.roles.iter().map(xinfang_domain::catalog::code).collect();
+            context! { id => u.id.clone(), name => u.name.clone(), unit => u.unit.clone(), roles => roles.join("、"), codes => codes, active => u.active }
         })
         .collect();
     let Json(tokens) = crate::admin::tokens(State(state.clone()), auth.clone()).await?;
@@ -102,8 +103,8 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
         .collect();
     let roles: Vec<Value> = Role::ALL
         .iter()
-        .filter(|r| !matches!(r, Role::Petitioner | Role::Admin))
-        .map(|r| context! { code => format!("{r:?}").to_lowercase(), label => r.label() })
+        .filter(|r| !matches!(r, Role::Petitioner))
+        .map(|r| context! { code => xinfang_domain::catalog::code(r), label => r.label() })
         .collect();
     render(
         &auth,

@@ -85,6 +85,8 @@ fn parse_list(uri: &Uri) -> Result<(ListParams, ListExtras), PageError> {
                 due_from: params.due_from.or(base.due_from),
                 due_to: params.due_to.or(base.due_to),
                 overdue: params.overdue.or(base.overdue),
+                sort: params.sort.or(base.sort),
+                order: params.order.or(base.order),
                 ..params
             }
         }

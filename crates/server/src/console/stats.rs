@@ -191,7 +191,7 @@ pub(crate) async fn page(
         })
         .collect();
     let bars = bar_chart(&grouped, &figure);
-    let trend = trend(&state, &auth, to).await?;
+    let trend = trend(&state, &auth, from, to).await?;
     let shares = pie(&total.domain_shares);
     let figure_label = COUNTS
         .iter()
@@ -251,41 +251,52 @@ fn bar_chart(page: &StatsPage, figure: &str) -> Vec<Value> {
         .collect()
 }
 
-/// 件次 by month over the last twelve months, as the points of a line.
-async fn trend(state: &AppState, auth: &Auth, to: NaiveDate) -> Result<Value, PageError> {
-    let mut months = Vec::new();
-    let mut start = first_of_month(to);
-    for _ in 0..12 {
-        months.push(start);
-        start = first_of_month(start - chrono::Days::new(1));
+/// 件次 through the period, as the points of a line: by day for a period of up to a month, else by month
+/// (the last twelve). Each point is its own period seen as of its last day, like every figure here.
+async fn trend(
+    state: &AppState,
+    auth: &Auth,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Value, PageError> {
+    let mut periods = Vec::new();
+    let daily = (to - from).num_days() < 31;
+    if daily {
+        let mut day = from;
+        while day <= to {
+            periods.push((day, day));
+            day = day.succ_opt().expect("a next day");
+        }
+    } else {
+        let mut start = first_of_month(to).max(from);
+        let mut end = to;
+        while periods.len() < 12 {
+            periods.push((start, end));
+            if start <= from {
+                break;
+            }
+            end = start - chrono::Days::new(1);
+            start = first_of_month(end).max(from);
+        }
+        periods.reverse();
     }
-    months.reverse();
-    let mut values = Vec::new();
-    for (i, from) in months.iter().enumerate() {
-        let end = months
-            .get(i + 1)
-            .map(|next| *next - chrono::Days::new(1))
-            .unwrap_or(to);
-        let page = figures(
-            state,
-            auth,
-            StatsParams {
-                from: *from,
-                to: end,
-                ..StatsParams::default()
-            },
-        )
-        .await?;
-        let n = page
-            .rows
-            .first()
-            .and_then(|r| r.figures["contacts"].as_u64())
-            .unwrap_or(0);
-        values.push((from.format("%Y-%m").to_string(), n));
-    }
+    let counts = crate::stats::contacts_series(state, auth, &periods).await?;
+    let values: Vec<(String, u64)> = periods
+        .iter()
+        .zip(counts)
+        .map(|((f, _), n)| {
+            let label = if daily {
+                f.format("%m-%d")
+            } else {
+                f.format("%Y-%m")
+            };
+            (label.to_string(), n)
+        })
+        .collect();
     let max = values.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
     let (w, h) = (600.0, 160.0);
     let step = w / (values.len().max(2) - 1) as f64;
+    let label_every = values.len().div_ceil(8).max(1);
     let points: Vec<Value> = values
         .iter()
         .enumerate()
@@ -295,6 +306,7 @@ async fn trend(state: &AppState, auth: &Auth, to: NaiveDate) -> Result<Value, Pa
                 y => format!("{:.1}", 10.0 + h - *n as f64 / max * h),
                 label => label,
                 n => n,
+                shown => i % label_every == 0,
             }
         })
         .collect();
@@ -309,7 +321,7 @@ async fn trend(state: &AppState, auth: &Auth, to: NaiveDate) -> Result<Value, Pa
         })
         .collect::<Vec<_>>()
         .join(" ");
-    Ok(context! { points => points, line => line })
+    Ok(context! { points => points, line => line, daily => daily })
 }
 
 /// Each domain's share of contacts as the slices of a pie (SVG paths on a circle of radius 80).

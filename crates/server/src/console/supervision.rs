@@ -25,8 +25,7 @@ async fn ids_of(
         auth.clone(),
         ApiQuery(ListParams {
             per_page: Some(SHOWN),
-            sort: Some("next_due".into()),
-            order: Some("asc".into()),
+            sort: params.sort.clone().or_else(|| Some("changed".into())),
             ..params
         }),
     )

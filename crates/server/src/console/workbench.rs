@@ -109,6 +109,9 @@ impl Todo {
                 .due_within_days
                 .map(|days| today + chrono::Days::new(days)),
             overdue: self.overdue.then_some(true),
+            // Lists of deadlines read most urgent first, which is also the order their index serves.
+            sort: (self.overdue || self.due_within_days.is_some()).then(|| "next_due".to_owned()),
+            order: (self.overdue || self.due_within_days.is_some()).then(|| "asc".to_owned()),
             ..ListParams::default()
         }
     }

@@ -332,3 +332,97 @@ async fn no_page_offers_an_action_the_api_refuses() {
         assert!(taken.contains(kind), "no {kind} taken: {taken:?}");
     }
 }
+
+#[tokio::test]
+async fn administrators_manage_the_accounts_of_their_units() {
+    let app = console_app().await;
+    let adm = session(&app, "adm").await;
+    let send = |method: reqwest::Method, path: &str, s: &Session, body: serde_json::Value| {
+        app.client
+            .request(method, app.url(path))
+            .header("cookie", &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .json(&body)
+            .send()
+    };
+    let created = send(
+        reqwest::Method::POST,
+        "/api/v1/users",
+        &adm,
+        serde_json::json!({"id": "newclerk", "name": "新登记员", "unit": DISTRICT_BUREAU, "roles": ["registrar"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await.unwrap();
+    let password = created["one_time_password"].as_str().unwrap();
+    let signed_in = login(&app, "newclerk", password).await;
+    assert_eq!(signed_in.status(), 200);
+    // Never sideways or above: the city bureau is not the district administrator's.
+    let above = send(
+        reqwest::Method::POST,
+        "/api/v1/users",
+        &adm,
+        serde_json::json!({"id": "cityclerk", "name": "市登记员", "unit": CITY_BUREAU, "roles": ["registrar"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(above.status(), 422);
+    let taken = send(
+        reqwest::Method::POST,
+        "/api/v1/users",
+        &adm,
+        serde_json::json!({"id": "newclerk", "name": "重名", "unit": DISTRICT_BUREAU, "roles": ["registrar"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(taken.status(), 422, "a taken user name");
+    let not_admin = session(&app, "reg").await;
+    let refused = send(
+        reqwest::Method::POST,
+        "/api/v1/users",
+        &not_admin,
+        serde_json::json!({"id": "x1", "name": "某", "unit": DISTRICT_BUREAU, "roles": ["registrar"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 403);
+    // New roles, then disabled: the account can no longer sign in.
+    let changed = send(
+        reqwest::Method::PUT,
+        "/api/v1/users/newclerk",
+        &adm,
+        serde_json::json!({"roles": ["registrar", "dispatcher"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), 200);
+    let changed: serde_json::Value = changed.json().await.unwrap();
+    assert_eq!(
+        changed["roles"],
+        serde_json::json!(["registrar", "dispatcher"])
+    );
+    let city_user = send(
+        reqwest::Method::PUT,
+        "/api/v1/users/city",
+        &adm,
+        serde_json::json!({"active": false}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        city_user.status(),
+        404,
+        "an account above is not the administrator's"
+    );
+    let disabled = send(
+        reqwest::Method::PUT,
+        "/api/v1/users/newclerk",
+        &adm,
+        serde_json::json!({"active": false}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(disabled.status(), 200);
+    assert_eq!(login(&app, "newclerk", password).await.status(), 401);
+}
