@@ -110,10 +110,12 @@ pub async fn run(settings: &crate::config::Settings, rounds: u32) -> anyhow::Res
             "/matters".to_owned(),
             "/matters?todo=overdue".to_owned(),
             "/matters?q=拖欠+工资".to_owned(),
-            "/supervision".to_owned(),
             format!("/stats?from={month}&to={today}"),
             format!("/stats/matters?from={month}&to={today}&parts=contacts"),
         ];
+        if matches!(role, Role::Dispatcher | Role::Supervisor | Role::Leader) {
+            paths.push("/supervision".into());
+        }
         match role {
             Role::Registrar => paths.push("/register".into()),
             Role::Dispatcher => paths.push("/matters?todo=triage".into()),

@@ -602,6 +602,7 @@ pub(crate) async fn receipt(
 
 /// The registration form.
 pub(crate) async fn register(State(state): State<AppState>, Viewer(auth): Viewer) -> PageResult {
+    super::may_open(&auth, "/register")?;
     let org = &auth.org;
     let mut regions: Vec<Value> = org
         .regions()

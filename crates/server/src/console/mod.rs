@@ -157,6 +157,17 @@ pub(crate) fn has_any(auth: &Auth, roles: &[Role]) -> bool {
     roles.is_empty() || roles.iter().any(|r| auth.principal.roles.contains(r))
 }
 
+/// A section's page opens only for the roles that work in it, as the navigation shows it.
+pub(crate) fn may_open(auth: &Auth, section: &str) -> Result<(), PageError> {
+    match SECTIONS.iter().find(|(href, _, _)| *href == section) {
+        Some((_, _, roles)) if !has_any(auth, roles) => Err(PageError(ApiError::Forbidden {
+            code: "missing_role",
+            message: "您的角色不使用此页面",
+        })),
+        _ => Ok(()),
+    }
+}
+
 /// Render a page of the frame: the signed-in user, the sections they work in, the CSRF token for the
 /// page's forms.
 pub(crate) fn render(auth: &Auth, section: &str, name: &str, page: Value) -> PageResult {

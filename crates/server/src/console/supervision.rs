@@ -50,6 +50,7 @@ async fn section(
 }
 
 pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) -> PageResult {
+    super::may_open(&auth, "/supervision")?;
     let overdue = Todo::by_code("overdue").expect("a to-do list").params();
     let due_soon = Todo::by_code("due_soon").expect("a to-do list").params();
     let sections = vec![

@@ -206,6 +206,8 @@ async fn every_page_opens_for_every_role_with_labelled_fields() {
             let (status, html) = page(&app, &s, path).await;
             let allowed = match path {
                 "/admin" => user == "adm",
+                "/register" => user == "reg",
+                "/supervision" => ["dsp", "sup", "lead", "hzl", "gov", "city"].contains(&user),
                 // The matter belongs to the district: the city sees it, the housing bureau only if it
                 // holds it; a 404 says nothing about it to anyone else.
                 p if p == matter => status != 404,
