@@ -22,7 +22,7 @@ pub fn triage_targets<'a>(m: &Matter, org: &'a Org) -> Vec<&'a Unit> {
 
 /// Whether the unit's routing rule names the matter's domain (its first level).
 pub fn is_competent(unit: &Unit, m: &Matter) -> bool {
-    unit.domains.iter().any(|d| *d == m.domain.first)
+    unit.domains.contains(&m.domain.first)
 }
 
 /// Units that may review the matter's last answer: those above the unit that gave it.
