@@ -232,6 +232,7 @@ pub async fn change_user(
             message: "不能停用自己的账号".into(),
         });
     }
+    // A change to what already holds is no change: PUT is idempotent.
     let mut commands = Vec::new();
     if let Some(roles) = change.roles {
         if roles.is_empty() || roles.contains(&Role::Petitioner) {
@@ -240,12 +241,20 @@ pub async fn change_user(
                 message: "工作人员账号至少需要一个角色，且不能是信访人".into(),
             });
         }
-        commands.push(OrgCommand::SetUserRoles {
-            user: user.id.clone(),
-            roles,
-        });
+        if user.id == principal.user && !roles.contains(&Role::Admin) {
+            return Err(ApiError::Invalid {
+                field: "roles",
+                message: "不能取消自己的管理员角色".into(),
+            });
+        }
+        if roles != user.roles {
+            commands.push(OrgCommand::SetUserRoles {
+                user: user.id.clone(),
+                roles,
+            });
+        }
     }
-    if let Some(active) = change.active {
+    if let Some(active) = change.active.filter(|a| *a != user.active) {
         commands.push(OrgCommand::SetUserActive {
             user: user.id.clone(),
             active,

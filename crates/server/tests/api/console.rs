@@ -427,4 +427,13 @@ async fn administrators_manage_the_accounts_of_their_units() {
     .unwrap();
     assert_eq!(disabled.status(), 200);
     assert_eq!(login(&app, "newclerk", password).await.status(), 401);
+    let again = send(
+        reqwest::Method::PUT,
+        "/api/v1/users/newclerk",
+        &adm,
+        serde_json::json!({"active": false}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.status(), 200, "the same change again is no change");
 }
