@@ -28,7 +28,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, page_window, shape_error};
 const MAX_PER_PAGE: u32 = 200;
 
 /// Filters, order and page of the matter list. Lists take comma-separated codes.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Status codes, e.g. `awaiting_triage,handling`.

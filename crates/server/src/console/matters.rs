@@ -186,7 +186,7 @@ pub(crate) async fn list(
                 auth.clone(),
                 ApiQuery(ListParams {
                     page: Some(page),
-                    ..clone_params(&params)
+                    ..params.clone()
                 }),
             )
             .await?;
@@ -240,28 +240,6 @@ pub(crate) async fn list(
     )
 }
 
-fn clone_params(p: &ListParams) -> ListParams {
-    ListParams {
-        status: p.status.clone(),
-        channel: p.channel.clone(),
-        purpose: p.purpose.clone(),
-        domain: p.domain.clone(),
-        region: p.region.clone(),
-        unit: p.unit.clone(),
-        due_from: p.due_from,
-        due_to: p.due_to,
-        overdue: p.overdue,
-        received_from: p.received_from,
-        received_to: p.received_to,
-        flags: p.flags.clone(),
-        q: p.q.clone(),
-        sort: p.sort.clone(),
-        order: p.order.clone(),
-        page: p.page,
-        per_page: p.per_page,
-    }
-}
-
 fn code_of<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
@@ -285,7 +263,7 @@ pub(crate) async fn export(
             ApiQuery(ListParams {
                 page: Some(page),
                 per_page: Some(200),
-                ..clone_params(&params)
+                ..params.clone()
             }),
         )
         .await?;

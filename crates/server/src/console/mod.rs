@@ -121,9 +121,6 @@ impl IntoResponse for PageError {
             ApiError::Render(e) => tracing::error!(error = %e, "a console page failed to render"),
             _ => {}
         }
-        if std::env::var_os("XINFANG_DEBUG_PAGES").is_some() {
-            eprintln!("page error: {:?}", self.0);
-        }
         let body = TEMPLATES
             .get_template("error.html")
             .and_then(|t| {

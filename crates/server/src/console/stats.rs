@@ -107,16 +107,7 @@ pub(crate) async fn day_monitor(state: &AppState, auth: &Auth) -> Result<Value, 
         },
     )
     .await?;
-    let day = figures(
-        state,
-        auth,
-        StatsParams {
-            from: today,
-            to: today,
-            ..StatsParams::default()
-        },
-    )
-    .await?;
+    let today_contacts = crate::stats::contacts_series(state, auth, &[(today, today)]).await?;
     let total = |p: &StatsPage| {
         p.rows
             .first()
@@ -127,7 +118,7 @@ pub(crate) async fn day_monitor(state: &AppState, auth: &Auth) -> Result<Value, 
         from => first_of_month(today).to_string(),
         to => today.to_string(),
         month => figure_cells(&total(&month)),
-        today_contacts => total(&day)["contacts"].as_u64().unwrap_or(0),
+        today_contacts => today_contacts.first().copied().unwrap_or(0),
     })
 }
 
@@ -156,18 +147,6 @@ pub(crate) async fn page(
         .figure
         .filter(|f| COUNTS.iter().chain(&RATIOS).any(|(k, _)| k == f))
         .unwrap_or_else(|| "contacts".to_owned());
-    let grouped = figures(
-        &state,
-        &auth,
-        StatsParams {
-            from,
-            to,
-            group_by: (group != "total").then(|| group.clone()),
-            rank_by: Some("contacts".into()),
-            ..StatsParams::default()
-        },
-    )
-    .await?;
     let total = figures(
         &state,
         &auth,
@@ -178,19 +157,31 @@ pub(crate) async fn page(
         },
     )
     .await?;
+    // Grouped by 合计 is the total: asked once.
+    let by_group;
+    let grouped = if group == "total" {
+        &total
+    } else {
+        by_group = figures(
+            &state,
+            &auth,
+            StatsParams {
+                from,
+                to,
+                group_by: Some(group.clone()),
+                rank_by: Some("contacts".into()),
+                ..StatsParams::default()
+            },
+        )
+        .await?;
+        &by_group
+    };
     let rows: Vec<Value> = grouped
         .rows
         .iter()
-        .map(|r| {
-            let name = if r.name.is_empty() {
-                r.key.clone()
-            } else {
-                r.name.clone()
-            };
-            context! { key => r.key.clone(), name => name, cells => figure_cells(&r.figures) }
-        })
+        .map(|r| context! { key => r.key.clone(), name => row_name(r), cells => figure_cells(&r.figures) })
         .collect();
-    let bars = bar_chart(&grouped, &figure);
+    let bars = bar_chart(grouped, &figure);
     let trend = trend(&state, &auth, from, to).await?;
     let shares = pie(&total.domain_shares);
     let figure_label = COUNTS
@@ -221,6 +212,15 @@ pub(crate) async fn page(
     )
 }
 
+/// A group's name, or its key where it has none (a channel or purpose code, a domain).
+fn row_name(r: &crate::stats::StatsRow) -> String {
+    if r.name.is_empty() {
+        r.key.clone()
+    } else {
+        r.name.clone()
+    }
+}
+
 /// Bars of one figure by group, widths relative to the largest.
 fn bar_chart(page: &StatsPage, figure: &str) -> Vec<Value> {
     let value_of = |f: &serde_json::Value| -> f64 {
@@ -242,7 +242,7 @@ fn bar_chart(page: &StatsPage, figure: &str) -> Vec<Value> {
         .map(|r| {
             let v = value_of(&r.figures);
             context! {
-                name => if r.name.is_empty() { r.key.clone() } else { r.name.clone() },
+                name => row_name(r),
                 key => r.key.clone(),
                 width => format!("{:.1}", v / max * 100.0),
                 text => if is_ratio { format!("{v:.1}%") } else { format!("{v:.0}") },

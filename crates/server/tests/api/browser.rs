@@ -15,7 +15,7 @@ use xinfang_domain::fixtures::{self, DISTRICT_BUREAU, DISTRICT_HOUSING};
 use xinfang_domain::ids::MatterId;
 use xinfang_domain::workflow::Filing;
 
-use super::console::{PASSWORD, add_user};
+use super::console::{PASSWORD, console_app};
 use super::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -185,15 +185,19 @@ async fn sign_in(c: &Client, app: &TestApp, user: &str) {
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("#logout"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "#logout").await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css("#login-form"))
+        .await
+        .unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
         .await
         .unwrap();
 }
@@ -222,12 +226,7 @@ async fn act(c: &Client, code: &str, fields: &[(&str, &str)]) {
             e.send_keys(value).await.unwrap();
         }
     }
-    c.find(Locator::Css(&format!("{form} button[type=submit]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, &format!("{form} button[type=submit]")).await;
 }
 
 async fn in_list(c: &Client, app: &TestApp, list: &str, matter: &str) -> bool {
@@ -246,27 +245,8 @@ async fn in_list(c: &Client, app: &TestApp, list: &str, matter: &str) -> bool {
 
 #[tokio::test]
 async fn a_visit_from_registration_to_rating_in_the_browser() {
-    let app = spawn_app().await;
+    let app = console_app().await;
     let l = &app.ledger;
-    add_user(l, "reg", "登记员甲", DISTRICT_BUREAU, vec![Role::Registrar]).await;
-    add_user(
-        l,
-        "dsp",
-        "分流员乙",
-        DISTRICT_BUREAU,
-        vec![Role::Dispatcher],
-    )
-    .await;
-    add_user(
-        l,
-        "sup",
-        "督查员丙",
-        DISTRICT_BUREAU,
-        vec![Role::Supervisor],
-    )
-    .await;
-    add_user(l, "hz", "承办员丁", DISTRICT_HOUSING, vec![Role::Handler]).await;
-    add_user(l, "adm", "管理员戊", DISTRICT_BUREAU, vec![Role::Admin]).await;
     // The planted copy: the same person came about the same problem two months ago.
     let earlier = chrono::Utc::now() - chrono::Duration::days(60);
     let planted = MatterId::parse("XF-PLANTED").unwrap();
@@ -362,12 +342,7 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     .click()
     .await
     .unwrap();
-    c.find(Locator::Css("#register-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#register-submit").await;
     let code = text_of(&c, "#query-code").await;
     assert_eq!(code.chars().count(), 12, "a 查询码: {code}");
     shot(&c, "receipt").await;
@@ -495,14 +470,11 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     shot(&c, "stats").await;
     assert_fits(&c, "统计").await;
     // The number leads to the matter behind it.
-    c.find(Locator::Css(
+    click(
+        &c,
         "[data-figure=\"proxy_satisfaction\"] [data-drill=\"numerator\"]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    )
+    .await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css(&format!("tr[data-matter=\"{matter}\"]")))
@@ -514,18 +486,8 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     sign_in(&c, &app, "adm").await;
     c.goto(&app.url("/admin")).await.unwrap();
     fill(&c, "#t-name", "市12345热线平台").await;
-    c.find(Locator::Css("#t-role-registrar"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("#token-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#t-role-registrar").await;
+    click(&c, "#token-form button[type=submit]").await;
     let secret = text_when_shown(&c, "#token-secret").await;
     assert!(secret.contains("只显示这一次"), "{secret}");
     c.execute(
@@ -535,14 +497,7 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     .await
     .unwrap();
     fill(&c, "#tpl-receipt-title", "上城区信访局来访登记回执").await;
-    c.find(Locator::Css(
-        "form[data-kind=\"receipt\"] button[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(&c, "form[data-kind=\"receipt\"] button[type=submit]").await;
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::XPath(

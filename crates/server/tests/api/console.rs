@@ -121,7 +121,8 @@ fn assert_labelled(path: &str, html: &str) {
     }
 }
 
-async fn console_app() -> TestApp {
+/// A server with an account for each role at the fixture's district units (and one at the city).
+pub(crate) async fn console_app() -> TestApp {
     let app = spawn_app().await;
     let l = &app.ledger;
     add_user(l, "reg", "登记员甲", DISTRICT_BUREAU, vec![Role::Registrar]).await;
