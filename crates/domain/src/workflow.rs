@@ -656,6 +656,14 @@ pub enum EvaluationStatus {
     Expired,
 }
 
+/// One of a matter's clocks: a step's deadline and whether the step was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    pub label: String,
+    pub due: NaiveDate,
+    pub done: bool,
+}
+
 /// The current state of a matter: the fold of its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Matter {
@@ -1257,6 +1265,53 @@ impl Matter {
             Status::AwaitingTriage => &self.bureau,
             _ => self.handler.as_ref().unwrap_or(&self.bureau),
         }
+    }
+
+    /// Every clock the matter has run, in the order of the workflow, with whether its step was taken:
+    /// what a matter's page lists as its 期限.
+    pub fn clocks(&self) -> Vec<Clock> {
+        let mut clocks = Vec::new();
+        let mut add = |label: String, due: Option<NaiveDate>, done: bool| {
+            if let Some(due) = due {
+                clocks.push(Clock { label, due, done });
+            }
+        };
+        add(
+            "分流期限".into(),
+            Some(self.triage_due),
+            self.triaged_on.is_some(),
+        );
+        add(
+            "受理期限".into(),
+            self.acceptance_due,
+            self.accepted_on.is_some() || self.closure.is_some(),
+        );
+        add("答复期限".into(), self.answer_due, self.answer.is_some());
+        add(
+            "评价期限".into(),
+            self.evaluation_due,
+            self.evaluations.len() >= EvaluationTarget::BOTH.len(),
+        );
+        add(
+            "申请复查复核期限".into(),
+            self.review_request_due,
+            !matches!(self.status, Status::Answered | Status::Reviewed),
+        );
+        for r in &self.reviews {
+            add(
+                "复查复核答复期限".into(),
+                Some(r.answer_due),
+                r.answered_on.is_some(),
+            );
+        }
+        for o in &self.supervision {
+            add(
+                format!("督办单 {} 期限", o.id),
+                Some(o.due),
+                o.closed_on.is_some(),
+            );
+        }
+        clocks
     }
 
     /// The deadline of the step the matter is waiting for, if any.

@@ -499,49 +499,19 @@ pub(crate) async fn detail(
 /// The clocks running on the matter, as a table: what is due, by when, and whether it has passed.
 fn deadlines(m: &xinfang_domain::Matter) -> Vec<Value> {
     let today = today();
-    let mut rows = Vec::new();
-    let mut add = |label: &str, due: Option<chrono::NaiveDate>, done: bool| {
-        if let Some(due) = due {
-            rows.push(context! {
-                label => label,
-                due => due.to_string(),
-                done => done,
-                overdue => !done && due < today,
-                soon => !done && due >= today && due <= today + chrono::Days::new(3),
-            });
-        }
-    };
-    add("分流期限", Some(m.triage_due), m.triaged_on.is_some());
-    add(
-        "受理期限",
-        m.acceptance_due,
-        m.accepted_on.is_some() || m.closure.is_some(),
-    );
-    add("答复期限", m.answer_due, m.answer.is_some());
-    add("评价期限", m.evaluation_due, m.evaluations.len() >= 2);
-    add(
-        "申请复查复核期限",
-        m.review_request_due,
-        !matches!(
-            m.status,
-            xinfang_domain::Status::Answered | xinfang_domain::Status::Reviewed
-        ),
-    );
-    for r in &m.reviews {
-        add(
-            "复查复核答复期限",
-            Some(r.answer_due),
-            r.answered_on.is_some(),
-        );
-    }
-    for o in &m.supervision {
-        add(
-            &format!("督办单 {} 期限", o.id),
-            Some(o.due),
-            o.closed_on.is_some(),
-        );
-    }
-    rows
+    let soon = today + chrono::Days::new(3);
+    m.clocks()
+        .into_iter()
+        .map(|c| {
+            context! {
+                label => c.label,
+                due => c.due.to_string(),
+                done => c.done,
+                overdue => !c.done && c.due < today,
+                soon => !c.done && c.due >= today && c.due <= soon,
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
