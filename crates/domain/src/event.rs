@@ -26,6 +26,12 @@ pub struct Actor {
 pub enum EventBody {
     RegionDefined(Region),
     UnitCreated(Unit),
+    /// A unit's name or the domains it is competent for (its routing rule) changed.
+    UnitUpdated {
+        unit: UnitId,
+        name: String,
+        domains: Vec<String>,
+    },
     UserCreated(User),
     UserRolesSet {
         user: UserId,
@@ -205,6 +211,7 @@ impl EventBody {
         match self {
             EventBody::RegionDefined(_) => "region_defined",
             EventBody::UnitCreated(_) => "unit_created",
+            EventBody::UnitUpdated { .. } => "unit_updated",
             EventBody::UserCreated(_) => "user_created",
             EventBody::UserRolesSet { .. } => "user_roles_set",
             EventBody::UserActiveSet { .. } => "user_active_set",
@@ -241,6 +248,7 @@ impl EventBody {
         match self {
             EventBody::RegionDefined(_) => "设立行政区划",
             EventBody::UnitCreated(_) => "设立单位",
+            EventBody::UnitUpdated { .. } => "修改单位",
             EventBody::UserCreated(_) => "创建用户",
             EventBody::UserRolesSet { .. } => "设置角色",
             EventBody::UserActiveSet { .. } => "启用或停用用户",
@@ -282,6 +290,7 @@ impl EventBody {
         match self {
             EventBody::RegionDefined(_)
             | EventBody::UnitCreated(_)
+            | EventBody::UnitUpdated { .. }
             | EventBody::UserCreated(_)
             | EventBody::UserRolesSet { .. }
             | EventBody::UserActiveSet { .. }

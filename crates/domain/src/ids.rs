@@ -49,6 +49,15 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 6] = [
+        Level::National,
+        Level::Province,
+        Level::City,
+        Level::County,
+        Level::Township,
+        Level::Village,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Level::National => "国家",

@@ -26,6 +26,13 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    pub const ALL: [UnitKind; 4] = [
+        UnitKind::PetitionBureau,
+        UnitKind::Department,
+        UnitKind::Government,
+        UnitKind::Judicial,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             UnitKind::PetitionBureau => "信访部门",
@@ -236,6 +243,12 @@ impl Org {
 pub enum OrgCommand {
     DefineRegion(Region),
     CreateUnit(Unit),
+    /// Rename a unit or change the first-level domains it is competent for.
+    UpdateUnit {
+        unit: UnitId,
+        name: String,
+        domains: Vec<String>,
+    },
     CreateUser(User),
     SetUserRoles {
         user: UserId,
@@ -306,7 +319,34 @@ impl Org {
                 {
                     return Err(WorkflowError::UnknownUnit(parent.clone()));
                 }
+                check_domains(&unit.domains)?;
                 Ok(vec![EventBody::UnitCreated(unit.clone())])
+            }
+            OrgCommand::UpdateUnit {
+                unit,
+                name,
+                domains,
+            } => {
+                let current = self
+                    .units
+                    .get(unit)
+                    .ok_or_else(|| WorkflowError::UnknownUnit(unit.clone()))?;
+                let name = name.trim();
+                if name.is_empty() {
+                    return Err(WorkflowError::Invalid {
+                        field: "name",
+                        message: "单位名称不能为空".into(),
+                    });
+                }
+                check_domains(domains)?;
+                if current.name == name && &current.domains == domains {
+                    return Ok(vec![]);
+                }
+                Ok(vec![EventBody::UnitUpdated {
+                    unit: unit.clone(),
+                    name: name.to_owned(),
+                    domains: domains.clone(),
+                }])
             }
             OrgCommand::CreateUser(user) => {
                 if self.users.contains_key(&user.id) {
@@ -384,6 +424,16 @@ impl Org {
         match body {
             EventBody::RegionDefined(r) => self.insert_region(r.clone()),
             EventBody::UnitCreated(u) => self.insert_unit(u.clone()),
+            EventBody::UnitUpdated {
+                unit,
+                name,
+                domains,
+            } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.name = name.clone();
+                    u.domains = domains.clone();
+                }
+            }
             EventBody::UserCreated(u) => self.insert_user(u.clone()),
             EventBody::UserRolesSet { user, roles } => {
                 if let Some(u) = self.users.get_mut(user) {
@@ -417,6 +467,21 @@ fn check_staff_roles(roles: &[Role]) -> Result<(), crate::error::WorkflowError> 
             field: "roles",
             message: "工作人员账号至少需要一个角色，且不能是「信访人」".into(),
         });
+    }
+    Ok(())
+}
+
+/// A routing rule names each domain once, by a non-empty name. Whether the names are in the domain
+/// tree is checked where the tree is known (the API), since the tree is configuration.
+fn check_domains(domains: &[String]) -> Result<(), crate::error::WorkflowError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for d in domains {
+        if d.trim().is_empty() || d.trim() != d || !seen.insert(d) {
+            return Err(crate::error::WorkflowError::Invalid {
+                field: "domains",
+                message: format!("主管领域「{d}」为空、含首尾空格或重复"),
+            });
+        }
     }
     Ok(())
 }

@@ -1213,6 +1213,7 @@ impl Matter {
             EventBody::MatterOpened { .. }
             | EventBody::RegionDefined(_)
             | EventBody::UnitCreated(_)
+            | EventBody::UnitUpdated { .. }
             | EventBody::UserCreated(_)
             | EventBody::UserRolesSet { .. }
             | EventBody::UserActiveSet { .. }

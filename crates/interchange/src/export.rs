@@ -236,6 +236,7 @@ fn command_of(before: &Matter, body: &EventBody, at: DateTime<Utc>) -> Option<(C
         | EventBody::ContactRegistered { .. }
         | EventBody::RegionDefined(_)
         | EventBody::UnitCreated(_)
+        | EventBody::UnitUpdated { .. }
         | EventBody::UserCreated(_)
         | EventBody::UserRolesSet { .. }
         | EventBody::UserActiveSet { .. }

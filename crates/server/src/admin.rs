@@ -107,7 +107,7 @@ fn user_view(u: &xinfang_domain::org::User) -> UserView {
     }
 }
 
-fn unit_in_scope(org: &Org, admin: &UnitId, unit: &str) -> Result<UnitId, ApiError> {
+pub(crate) fn unit_in_scope(org: &Org, admin: &UnitId, unit: &str) -> Result<UnitId, ApiError> {
     UnitId::parse(unit)
         .ok()
         .filter(|u| org.unit(u).is_some() && org.is_same_or_above(admin, u))

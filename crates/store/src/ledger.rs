@@ -527,13 +527,16 @@ impl Ledger {
                 .filter(|(r, _)| !pending.opened.contains(r.id.as_str()))
                 .collect();
             let old_rows: Vec<&MatterRow> = old.iter().map(|(r, _)| r).collect();
-            let new_holders: Vec<&MatterRow> = old
-                .iter()
-                .filter(|(_, c)| *c == RowChange::Holders)
-                .map(|(r, _)| r)
-                .collect();
+            let rewritten = |table: fn(&RowChange) -> bool| -> Vec<&MatterRow> {
+                old.iter()
+                    .filter(|(_, c)| table(c))
+                    .map(|(r, _)| r)
+                    .collect()
+            };
+            let new_holders = rewritten(|c| c.holders);
+            let new_flags = rewritten(|c| c.flags);
             projection::insert_matters(&mut tx, &new).await?;
-            projection::update_matters(&mut tx, &old_rows, &new_holders).await?;
+            projection::update_matters(&mut tx, &old_rows, &new_holders, &new_flags).await?;
             projection::insert_contacts(&mut tx, &pending.contact_rows).await?;
             crate::documents::insert_documents(&mut tx, &pending.documents).await?;
             let mut fact_changes = crate::figures::FactChanges::default();
@@ -658,12 +661,12 @@ impl Ledger {
                     .taken_contacts
                     .insert(contact.draft.id.as_str().to_owned());
             }
-            if let (true, Some(m)) = (change != RowChange::None, body.matter()) {
+            if let (true, Some(m)) = (change.any(), body.matter()) {
                 let entry = pending
                     .touched
                     .entry(m.clone())
                     .or_insert((head.seq, change));
-                *entry = (head.seq, entry.1.max(change));
+                *entry = (head.seq, entry.1.and(change));
             }
             if let EventBody::MatterOpened { matter, .. } = &body {
                 pending.opened.insert(matter.as_str().to_owned());

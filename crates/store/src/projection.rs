@@ -45,14 +45,36 @@ impl Projected {
     }
 }
 
-/// How an event changed a matter's projection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum RowChange {
-    None,
-    /// Columns of `matters` only.
-    Columns,
-    /// The matter opened or its holders changed: `matter_units` too.
-    Holders,
+/// How an event changed a matter's projection: which tables must be rewritten for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RowChange {
+    /// Columns of `matters`.
+    pub columns: bool,
+    /// The units that hold it: `matter_units`.
+    pub holders: bool,
+    /// Its flags: `matter_flags`.
+    pub flags: bool,
+}
+
+impl RowChange {
+    const OPENED: Self = Self {
+        columns: true,
+        holders: true,
+        flags: true,
+    };
+
+    pub(crate) fn any(self) -> bool {
+        self != Self::default()
+    }
+
+    /// What two events changed together.
+    pub(crate) fn and(self, other: Self) -> Self {
+        Self {
+            columns: self.columns || other.columns,
+            holders: self.holders || other.holders,
+            flags: self.flags || other.flags,
+        }
+    }
 }
 
 /// Fold one event into the organisation or the matter it concerns, saying how the matter's projection
@@ -66,15 +88,15 @@ pub(crate) fn fold_event(
 ) -> RowChange {
     if body.is_org() {
         org.apply(body);
-        return RowChange::None;
+        return RowChange::default();
     }
     if let EventBody::MatterOpened { matter, .. } = body {
         return match Matter::open(body, at) {
             Some(m) => {
                 matters.insert(matter.clone(), m);
-                RowChange::Holders
+                RowChange::OPENED
             }
-            None => RowChange::None,
+            None => RowChange::default(),
         };
     }
     match body.matter().and_then(|id| matters.get_mut(id)) {
@@ -82,15 +104,13 @@ pub(crate) fn fold_event(
             let before = Projected::of(m);
             m.apply(body, at, actor);
             let after = Projected::of(m);
-            if after.holders != before.holders {
-                RowChange::Holders
-            } else if after != before {
-                RowChange::Columns
-            } else {
-                RowChange::None
+            RowChange {
+                columns: after != before,
+                holders: after.holders != before.holders,
+                flags: after.flags != before.flags,
             }
         }
-        None => RowChange::None,
+        None => RowChange::default(),
     }
 }
 
@@ -118,6 +138,8 @@ pub(crate) struct MatterRow {
     /// The bureau's path from the top of the organisation (it never changes).
     pub bureau_path: String,
     pub holder_paths: Vec<String>,
+    /// The matter's rows of `matter_flags`, sorted.
+    pub flag_rows: Vec<String>,
 }
 
 const MATTER_COLUMNS: &str = "id, status, bureau, handler, purpose, domain, region, received_on, \
@@ -140,6 +162,8 @@ impl MatterRow {
         let mut holder_paths: Vec<String> =
             projected.holders.iter().map(|u| org.unit_path(u)).collect();
         holder_paths.sort();
+        let mut flag_rows: Vec<String> = projected.flags.iter().map(|f| (*f).to_owned()).collect();
+        flag_rows.sort();
         Self {
             id: m.id.as_str().to_owned(),
             status: m.status.as_str().to_owned(),
@@ -164,6 +188,7 @@ impl MatterRow {
             persons: i64::from(projected.persons),
             bureau_path: org.unit_path(&m.bureau),
             holder_paths,
+            flag_rows,
         }
     }
 
@@ -188,6 +213,7 @@ impl MatterRow {
             persons: r.try_get("persons")?,
             bureau_path: r.try_get("bureau_path")?,
             holder_paths: Vec::new(),
+            flag_rows: Vec::new(),
         })
     }
 }
@@ -264,7 +290,41 @@ pub(crate) async fn insert_matters(conn: &mut AnyConnection, rows: &[&MatterRow]
         }
         q.execute(&mut *conn).await?;
     }
-    insert_holders(conn, rows).await
+    insert_holders(conn, rows).await?;
+    insert_flags(conn, rows).await
+}
+
+async fn insert_flags(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
+    let pairs: Vec<(&String, &String)> = rows
+        .iter()
+        .flat_map(|r| r.flag_rows.iter().map(move |f| (f, &r.id)))
+        .collect();
+    for chunk in pairs.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = multi_row_insert("matter_flags", "flag, matter_id", 2, chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (flag, id) in chunk {
+            q = q.bind((*flag).clone()).bind((*id).clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Delete the rows of `table` that belong to these matters.
+async fn delete_rows_of(conn: &mut AnyConnection, table: &str, rows: &[&MatterRow]) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT * 8) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM {table} WHERE matter_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q.bind(r.id.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn insert_holders(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result<()> {
@@ -284,11 +344,12 @@ async fn insert_holders(conn: &mut AnyConnection, rows: &[&MatterRow]) -> Result
 }
 
 /// New values of the columns that change after a matter opens, many rows per statement; the holders
-/// of `new_holders` are rewritten.
+/// of `new_holders` and the flags of `new_flags` are rewritten.
 pub(crate) async fn update_matters(
     conn: &mut AnyConnection,
     rows: &[&MatterRow],
     new_holders: &[&MatterRow],
+    new_flags: &[&MatterRow],
 ) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT * 2) {
         // `VALUES` names its columns column1, column2, … on both engines.
@@ -312,19 +373,10 @@ pub(crate) async fn update_matters(
         }
         q.execute(&mut *conn).await?;
     }
-    for chunk in new_holders.chunks(ROWS_PER_STATEMENT * 8) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "DELETE FROM matter_units WHERE matter_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for r in chunk {
-            q = q.bind(r.id.clone());
-        }
-        q.execute(&mut *conn).await?;
-    }
-    insert_holders(conn, new_holders).await
+    delete_rows_of(conn, "matter_units", new_holders).await?;
+    insert_holders(conn, new_holders).await?;
+    delete_rows_of(conn, "matter_flags", new_flags).await?;
+    insert_flags(conn, new_flags).await
 }
 
 pub(crate) async fn insert_contacts(conn: &mut AnyConnection, rows: &[ContactRow]) -> Result<()> {
@@ -367,7 +419,22 @@ pub(crate) async fn existing_contacts(
     Ok(found)
 }
 
-/// Every matter row with its holders.
+/// The `value` column of each matter's rows of a side table.
+async fn by_matter(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+) -> Result<HashMap<String, Vec<String>>> {
+    let mut of_matter: HashMap<String, Vec<String>> = HashMap::new();
+    for r in sqlx::query(sql).fetch_all(&mut *conn).await? {
+        of_matter
+            .entry(r.try_get("matter_id")?)
+            .or_default()
+            .push(r.try_get("value")?);
+    }
+    Ok(of_matter)
+}
+
+/// Every matter row with its holders and flags.
 pub(crate) async fn matter_rows(conn: &mut AnyConnection) -> Result<Vec<MatterRow>> {
     let sql = format!("SELECT {MATTER_COLUMNS} FROM matters");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -377,27 +444,37 @@ pub(crate) async fn matter_rows(conn: &mut AnyConnection) -> Result<Vec<MatterRo
         .iter()
         .map(MatterRow::from_row)
         .collect::<Result<_>>()?;
-    let mut paths: HashMap<String, Vec<String>> = HashMap::new();
-    for r in sqlx::query("SELECT unit_path, matter_id FROM matter_units")
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        paths
-            .entry(r.try_get("matter_id")?)
-            .or_default()
-            .push(r.try_get("unit_path")?);
-    }
+    let mut paths = by_matter(
+        &mut *conn,
+        "SELECT unit_path AS value, matter_id FROM matter_units",
+    )
+    .await?;
+    let mut flags = by_matter(
+        &mut *conn,
+        "SELECT flag AS value, matter_id FROM matter_flags",
+    )
+    .await?;
     for row in &mut rows {
-        let mut p = paths.remove(&row.id).unwrap_or_default();
-        p.sort();
-        row.holder_paths = p;
+        row.holder_paths = paths.remove(&row.id).unwrap_or_default();
+        row.holder_paths.sort();
+        row.flag_rows = flags.remove(&row.id).unwrap_or_default();
+        row.flag_rows.sort();
     }
-    // Holders of matters that have no row are a break too: keep them visible to `verify`.
-    rows.extend(paths.into_iter().map(|(id, holder_paths)| MatterRow {
-        id,
-        holder_paths,
-        ..MatterRow::orphan()
-    }));
+    // Holders or flags of matters that have no row are a break too: keep them visible to `verify`.
+    for (id, holder_paths) in paths {
+        rows.push(MatterRow {
+            id,
+            holder_paths,
+            ..MatterRow::orphan()
+        });
+    }
+    for (id, flag_rows) in flags {
+        rows.push(MatterRow {
+            id,
+            flag_rows,
+            ..MatterRow::orphan()
+        });
+    }
     Ok(rows)
 }
 
@@ -424,6 +501,7 @@ impl MatterRow {
             persons: 0,
             bureau_path: String::new(),
             holder_paths: Vec::new(),
+            flag_rows: Vec::new(),
         }
     }
 }
@@ -445,7 +523,12 @@ pub(crate) async fn write_org_event(
 ) -> Result<()> {
     match body {
         EventBody::RegionDefined(r) => upsert_region(conn, r, seq).await,
-        EventBody::UnitCreated(u) => upsert_unit(conn, u, seq).await,
+        EventBody::UnitCreated(Unit { id: unit, .. }) | EventBody::UnitUpdated { unit, .. } => {
+            match org.unit(unit) {
+                Some(u) => upsert_unit(conn, u, seq).await,
+                None => Ok(()),
+            }
+        }
         EventBody::UserCreated(User { id: user, .. })
         | EventBody::UserRolesSet { user, .. }
         | EventBody::UserActiveSet { user, .. } => match org.user(user) {

@@ -225,8 +225,8 @@ impl Store {
         }
         for flag in &q.flags {
             w.add(
-                "flags LIKE ? ESCAPE '\\'",
-                [format!("% {} %", like_escaped(flag))],
+                "id IN (SELECT matter_id FROM matter_flags WHERE flag = ?)",
+                [flag.clone()],
             );
         }
         if let Some(text) = &q.text {

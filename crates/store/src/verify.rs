@@ -144,8 +144,7 @@ impl Folded {
             self.contacts
                 .insert(contact.draft.id.clone(), ((**contact).clone(), e.seq));
         }
-        if projection::fold_event(&mut self.org, &mut self.matters, body, e.at, &e.actor)
-            != projection::RowChange::None
+        if projection::fold_event(&mut self.org, &mut self.matters, body, e.at, &e.actor).any()
             && let Some(id) = body.matter()
         {
             self.changed.insert(id.clone(), e.seq);
@@ -316,6 +315,7 @@ impl Store {
         for table in [
             "matters",
             "matter_units",
+            "matter_flags",
             "contacts",
             "units",
             "regions",

@@ -64,6 +64,7 @@ on_both_engines!(
     two_writers_share_one_chain,
     repeat_contacts_link_to_the_matter,
     figure_rows_follow_a_transaction_of_many_changes,
+    flag_lists_follow_orders_issued_and_closed,
 );
 
 fn t0() -> DateTime<Utc> {
@@ -1240,4 +1241,77 @@ async fn figures_in_sql_equal_the_domain_definitions(db: Db) {
             > then[""].get(xinfang_domain::figures::Part::Contacts)
     );
     assert_intact(&db.store).await;
+}
+
+/// 督办中 lists read `matter_flags`: a matter joins when an order is issued and leaves when it is closed,
+/// in the same transaction as the change; a flag row the log does not explain is named by verify.
+async fn flag_lists_follow_orders_issued_and_closed(db: Db) {
+    use xinfang_domain::ids::OrderId;
+    use xinfang_store::query::MatterQuery;
+    let ledger = ledger_with_org(&db.store).await;
+    for i in 1..=3 {
+        register(&ledger, &format!("XF-F{i}"), &format!("C-F{i}"), t0()).await;
+    }
+    let supervised = || {
+        let store = db.store.clone();
+        async move {
+            let q = MatterQuery {
+                flags: vec!["supervised".into()],
+                limit: 20,
+                ..MatterQuery::default()
+            };
+            let (rows, total) = store.list_matters(&q).await.unwrap();
+            assert_eq!(total.count as usize, rows.len());
+            rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    assert!(supervised().await.is_empty());
+    let order = |matter: &str| Command::IssueSupervision {
+        matter: mid(matter),
+        order: OrderId::parse("D1").unwrap(),
+        days: 10,
+        note: "请加快办理".into(),
+    };
+    let supervisor = || staff(DISTRICT_BUREAU, Role::Supervisor);
+    run(
+        &ledger,
+        supervisor(),
+        t0() + Duration::hours(1),
+        order("XF-F1"),
+    )
+    .await;
+    run(
+        &ledger,
+        supervisor(),
+        t0() + Duration::hours(1),
+        order("XF-F3"),
+    )
+    .await;
+    assert_eq!(supervised().await, ["XF-F1", "XF-F3"]);
+    run(
+        &ledger,
+        supervisor(),
+        t0() + Duration::hours(2),
+        Command::CloseSupervision {
+            matter: mid("XF-F3"),
+            order: OrderId::parse("D1").unwrap(),
+            note: "已按期办结".into(),
+        },
+    )
+    .await;
+    assert_eq!(supervised().await, ["XF-F1"]);
+    assert_intact(&db.store).await;
+
+    sqlx::query("INSERT INTO matter_flags (flag, matter_id) VALUES ('supervised', 'XF-F2')")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    let report = db.store.verify().await.unwrap();
+    let b = report
+        .projection_break
+        .expect("the stray flag must be found");
+    assert!(b.reason.contains("XF-F2"), "{}", b.reason);
+    db.store.rebuild_projections().await.unwrap();
+    assert_intact(&db.store).await;
+    assert_eq!(supervised().await, ["XF-F1"]);
 }

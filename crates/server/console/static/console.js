@@ -484,6 +484,36 @@ function accounts() {
     note.textContent = `已新建用户 ${answer.body.id}，一次性密码（只显示这一次）：${answer.body.one_time_password}`;
     note.hidden = false;
   });
+  const domainsOf = (form) => Array.from(form.querySelectorAll("[data-domain]:checked")).map((d) => d.value);
+  document.querySelectorAll("form.unit-form").forEach((form) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const answer = await busy(form, () =>
+        api("PUT", `/api/v1/units/${encodeURIComponent(form.dataset.unit)}`, {
+          name: form.elements.namedItem("name").value.trim(),
+          domains: domainsOf(form),
+        }),
+      );
+      if (answer.ok) window.location.reload();
+      else showError(form, answer);
+    });
+  });
+  for (const [id, path, body] of [
+    ["new-unit-form", "/api/v1/units", (f, field) => ({
+      id: field("id").trim(), name: field("name").trim(), parent: field("parent"), kind: field("kind"),
+      level: field("level"), region: field("region"), domains: domainsOf(f),
+    })],
+    ["new-region-form", "/api/v1/regions", (_, field) => ({ code: field("code").trim(), name: field("name").trim() })],
+  ]) {
+    const form = document.getElementById(id);
+    form?.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const field = (name) => form.elements.namedItem(name).value;
+      const answer = await busy(form, () => api("POST", path, body(form, field)));
+      if (answer.ok) window.location.reload();
+      else showError(form, answer);
+    });
+  }
   document.querySelectorAll("form.user-form").forEach((form) => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

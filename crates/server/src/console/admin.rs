@@ -1,6 +1,7 @@
 //! 管理: units and regions, accounts and roles, API tokens, the domain tree, the holiday calendar, the
-//! deadlines in force and the document templates. Tokens and templates change through the API from
-//! this page; the organisation changes through `xinfang org` (docs/workflow.md).
+//! deadlines in force and the document templates. Units, regions, accounts, tokens and templates change
+//! through the API from this page. The domain tree, the calendar and the deadlines are configuration
+//! (`xinfang.toml` and the calendar file), shown here as in force: every app server reads the same files.
 
 use axum::Json;
 use axum::extract::State;
@@ -35,6 +36,7 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
                 depth => org.chain_up(&u.id).count(),
                 path => org.unit_path(&u.id),
                 domains => u.domains.join("、"),
+                domain_list => u.domains.clone(),
             }
         })
         .collect();
@@ -101,6 +103,26 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
             }
         })
         .collect();
+    let own_region = org.unit(&principal.unit).map(|u| u.region.clone());
+    let mut regions: Vec<Value> = org
+        .regions()
+        .filter(|r| own_region.as_ref().is_some_and(|own| r.code.is_within(own)))
+        .map(|r| context! { code => r.code.to_string(), name => r.name.clone() })
+        .collect();
+    regions.sort_by_key(|r| {
+        r.get_attr("code")
+            .map(|c| c.to_string())
+            .unwrap_or_default()
+    });
+    let kinds: Vec<Value> = xinfang_domain::org::UnitKind::ALL
+        .iter()
+        .map(|k| context! { code => xinfang_domain::catalog::code(k), label => k.label() })
+        .collect();
+    let levels: Vec<Value> = xinfang_domain::ids::Level::ALL
+        .iter()
+        .map(|l| context! { code => xinfang_domain::catalog::code(l), label => l.label() })
+        .collect();
+    let first_levels: Vec<String> = rules.domains.first_levels().map(str::to_owned).collect();
     let roles: Vec<Value> = Role::ALL
         .iter()
         .filter(|r| !matches!(r, Role::Petitioner))
@@ -112,6 +134,10 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
         "admin.html",
         context! {
             units => units,
+            regions => regions,
+            kinds => kinds,
+            levels => levels,
+            first_levels => first_levels,
             users => users,
             tokens => super::ser(&tokens),
             roles => roles,

@@ -438,3 +438,153 @@ async fn administrators_manage_the_accounts_of_their_units() {
     .unwrap();
     assert_eq!(again.status(), 200, "the same change again is no change");
 }
+
+/// 管理 changes the organisation inside the administrator's own unit and region, and nowhere else; the
+/// page shows what changed.
+#[tokio::test]
+async fn administrators_change_units_and_regions_of_their_own() {
+    let app = console_app().await;
+    let adm = session(&app, "adm").await;
+    let send = |method: reqwest::Method, path: &str, s: &Session, body: serde_json::Value| {
+        app.client
+            .request(method, app.url(path))
+            .header("cookie", &s.cookie)
+            .header("x-csrf-token", &s.csrf)
+            .json(&body)
+            .send()
+    };
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let post = reqwest::Method::POST;
+    let put = reqwest::Method::PUT;
+
+    let region = serde_json::json!({"code": "330102001", "name": "湖滨街道"});
+    assert_eq!(
+        status(
+            send(post.clone(), "/api/v1/regions", &adm, region)
+                .await
+                .unwrap()
+        ),
+        201
+    );
+    let outside = serde_json::json!({"code": "330103", "name": "下城区"});
+    assert_eq!(
+        status(
+            send(post.clone(), "/api/v1/regions", &adm, outside)
+                .await
+                .unwrap()
+        ),
+        422,
+        "a region outside the administrator's"
+    );
+
+    let office = serde_json::json!({
+        "id": "hubin-xfb", "name": "湖滨街道信访办", "kind": "petition_bureau", "level": "township",
+        "region": "330102001", "parent": DISTRICT_BUREAU, "domains": ["城乡建设"],
+    });
+    assert_eq!(
+        status(
+            send(post.clone(), "/api/v1/units", &adm, office.clone())
+                .await
+                .unwrap()
+        ),
+        201
+    );
+    assert_eq!(
+        status(
+            send(post.clone(), "/api/v1/units", &adm, office)
+                .await
+                .unwrap()
+        ),
+        422,
+        "a taken unit code"
+    );
+    let sideways = serde_json::json!({
+        "id": "x-zjj", "name": "某局", "kind": "department", "level": "county",
+        "region": "330102", "parent": DISTRICT_GOV,
+    });
+    assert_eq!(
+        status(
+            send(post.clone(), "/api/v1/units", &adm, sideways)
+                .await
+                .unwrap()
+        ),
+        422,
+        "a parent outside the administrator's units"
+    );
+
+    let rule = serde_json::json!({"name": "上城区信访局", "domains": ["劳动社保", "城乡建设"]});
+    let changed = send(
+        put.clone(),
+        &format!("/api/v1/units/{DISTRICT_BUREAU}"),
+        &adm,
+        rule,
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), 200);
+    let changed: serde_json::Value = changed.json().await.unwrap();
+    assert_eq!(
+        changed["domains"],
+        serde_json::json!(["劳动社保", "城乡建设"])
+    );
+    let unknown = serde_json::json!({"name": "上城区信访局", "domains": ["不存在的分类"]});
+    let refused = send(
+        put.clone(),
+        &format!("/api/v1/units/{DISTRICT_BUREAU}"),
+        &adm,
+        unknown,
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("不存在的分类"),
+        "{body}"
+    );
+    let housing = serde_json::json!({"name": "某局", "domains": []});
+    assert_eq!(
+        status(
+            send(
+                put.clone(),
+                &format!("/api/v1/units/{DISTRICT_HOUSING}"),
+                &adm,
+                housing.clone()
+            )
+            .await
+            .unwrap()
+        ),
+        404,
+        "a unit that is not the administrator's"
+    );
+    let reg = session(&app, "reg").await;
+    assert_eq!(
+        status(
+            send(
+                put,
+                &format!("/api/v1/units/{DISTRICT_BUREAU}"),
+                &reg,
+                housing
+            )
+            .await
+            .unwrap()
+        ),
+        403
+    );
+
+    let page = app
+        .client
+        .get(app.url("/admin"))
+        .header("cookie", &adm.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("湖滨街道信访办") && page.contains("330102001 湖滨街道"));
+    assert!(
+        page.contains("劳动社保、城乡建设"),
+        "the routing rule as saved"
+    );
+}
