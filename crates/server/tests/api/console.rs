@@ -512,7 +512,8 @@ async fn administrators_change_units_and_regions_of_their_own() {
         "a parent outside the administrator's units"
     );
 
-    let rule = serde_json::json!({"name": "上城区信访局", "domains": ["劳动社保", "城乡建设"]});
+    let rule =
+        serde_json::json!({"name": "上城区信访局", "domains": ["劳动和社会保障", "城乡建设"]});
     let changed = send(
         put.clone(),
         &format!("/api/v1/units/{DISTRICT_BUREAU}"),
@@ -525,7 +526,7 @@ async fn administrators_change_units_and_regions_of_their_own() {
     let changed: serde_json::Value = changed.json().await.unwrap();
     assert_eq!(
         changed["domains"],
-        serde_json::json!(["劳动社保", "城乡建设"])
+        serde_json::json!(["劳动和社会保障", "城乡建设"])
     );
     let unknown = serde_json::json!({"name": "上城区信访局", "domains": ["不存在的分类"]});
     let refused = send(
@@ -584,7 +585,7 @@ async fn administrators_change_units_and_regions_of_their_own() {
         .unwrap();
     assert!(page.contains("湖滨街道信访办") && page.contains("330102001 湖滨街道"));
     assert!(
-        page.contains("劳动社保、城乡建设"),
+        page.contains("劳动和社会保障、城乡建设"),
         "the routing rule as saved"
     );
 }
