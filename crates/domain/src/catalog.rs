@@ -166,6 +166,12 @@ pub enum Rating {
 }
 
 impl Rating {
+    pub const ALL: [Rating; 3] = [
+        Rating::Satisfied,
+        Rating::BasicallySatisfied,
+        Rating::Unsatisfied,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Rating::Satisfied => "满意",

@@ -429,10 +429,13 @@ pub fn draft(
         Role::Supervisor,
         Role::Leader,
     ];
+    // A petitioner filing online gets the receipt of their own contact, as a visitor gets it at the desk.
+    let receipt = [Role::Registrar, Role::Petitioner];
     let required = match kind {
         DocumentKind::RiskWarning
         | DocumentKind::AccountabilityRecommendation
         | DocumentKind::SupervisionOrder => &[Role::Supervisor, Role::Leader][..],
+        DocumentKind::Receipt if ctx.principal.has(Role::Petitioner) => &receipt[..],
         _ => &staff[..],
     };
     if !required.iter().any(|r| ctx.principal.roles.contains(r)) {

@@ -16,6 +16,7 @@ pub mod links;
 pub mod offers;
 pub mod org;
 pub mod petition;
+pub mod portal;
 pub mod rules;
 pub mod workflow;
 

@@ -224,10 +224,19 @@ impl Org {
         if start.kind == UnitKind::PetitionBureau {
             return Some(start);
         }
+        self.bureau_of_region(&start.region)
+    }
+
+    /// The petition bureau nearest to a place: the one of the smallest region that contains it. Online
+    /// petitions about a place are received there. Ties go to the smallest id, so every process agrees.
+    pub fn bureau_of_region(&self, region: &RegionCode) -> Option<&Unit> {
         self.units
             .values()
-            .filter(|u| u.kind == UnitKind::PetitionBureau && start.region.is_within(&u.region))
-            .max_by_key(|u| u.region.as_str().trim_end_matches('0').len())
+            .filter(|u| u.kind == UnitKind::PetitionBureau && region.is_within(&u.region))
+            .max_by(|a, b| {
+                let depth = |u: &Unit| u.region.as_str().trim_end_matches('0').len();
+                depth(a).cmp(&depth(b)).then_with(|| b.id.cmp(&a.id))
+            })
     }
 
     pub fn children<'a>(&'a self, parent: &'a UnitId) -> impl Iterator<Item = &'a Unit> + 'a {

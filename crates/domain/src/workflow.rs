@@ -73,7 +73,7 @@ impl Principal {
         }
     }
 
-    fn has(&self, role: Role) -> bool {
+    pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
 }

@@ -74,7 +74,7 @@ fn item(n: usize, d: &IssuedDocument) -> DocumentItem {
 
 /// A 查询码: 12 characters from an alphabet without look-alikes (no 0/O, 1/I/L), about 59 bits: too many
 /// to guess, few enough to read out on the phone.
-fn query_code() -> String {
+pub(crate) fn query_code() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
     (0..12)

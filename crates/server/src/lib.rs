@@ -15,6 +15,7 @@ mod hotspots;
 mod interchange;
 mod matters;
 mod org;
+mod portal;
 pub mod reports;
 mod search;
 mod similar;
@@ -176,6 +177,7 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = split();
     router
         .merge(console::router())
+        .merge(portal::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

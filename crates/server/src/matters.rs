@@ -676,7 +676,7 @@ pub struct Registered {
 /// An id nobody else will pick, in the order ids are made: the Beijing date and time to the millisecond,
 /// then 24 random bits against another server process picking the same millisecond. Ids that grow keep
 /// the database's indexes appending at their ends instead of touching pages all over a large file.
-fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     let now = Utc::now().with_timezone(&chrono_tz_beijing());
     let random: u32 = rand::random::<u32>() >> 8;
     format!("{prefix}{}{random:06X}", now.format("%Y%m%d%H%M%S%3f"))

@@ -31,7 +31,7 @@ pub async fn hash_password(password: String) -> Result<PasswordHashText> {
     .map_err(|e| StoreError::Corrupt(format!("密码哈希任务失败：{e}")))?
 }
 
-async fn verify(password: String, hash: String) -> bool {
+pub(crate) async fn verify(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {

@@ -13,6 +13,7 @@ pub mod hotspots;
 mod interchange;
 mod ledger;
 pub mod log;
+pub mod portal;
 mod projection;
 pub mod query;
 mod rollups;

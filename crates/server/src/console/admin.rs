@@ -104,16 +104,11 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
         })
         .collect();
     let own_region = org.unit(&principal.unit).map(|u| u.region.clone());
-    let mut regions: Vec<Value> = org
-        .regions()
-        .filter(|r| own_region.as_ref().is_some_and(|own| r.code.is_within(own)))
-        .map(|r| context! { code => r.code.to_string(), name => r.name.clone() })
-        .collect();
-    regions.sort_by_key(|r| {
-        r.get_attr("code")
-            .map(|c| c.to_string())
-            .unwrap_or_default()
-    });
+    // An administrator whose unit is unknown sees no region rather than all of them.
+    let regions = match &own_region {
+        Some(own) => super::region_options(&org, Some(own)),
+        None => Vec::new(),
+    };
     let kinds: Vec<Value> = xinfang_domain::org::UnitKind::ALL
         .iter()
         .map(|k| context! { code => xinfang_domain::catalog::code(k), label => k.label() })

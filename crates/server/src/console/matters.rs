@@ -552,15 +552,7 @@ pub(crate) async fn receipt(
 pub(crate) async fn register(State(state): State<AppState>, Viewer(auth): Viewer) -> PageResult {
     super::may_open(&auth, "/register")?;
     let org = &auth.org;
-    let mut regions: Vec<Value> = org
-        .regions()
-        .map(|r| context! { code => r.code.to_string(), name => r.name.clone() })
-        .collect();
-    regions.sort_by_key(|r| {
-        r.get_attr("code")
-            .map(|c| c.to_string())
-            .unwrap_or_default()
-    });
+    let regions = super::region_options(org, None);
     let domains: Vec<Value> = state
         .ledger
         .rules()

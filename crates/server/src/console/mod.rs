@@ -258,3 +258,20 @@ pub(crate) fn today() -> chrono::NaiveDate {
 pub(crate) fn ser<T: serde::Serialize>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
+
+/// The regions for a `<select>`, ordered by code so that a county follows its city;
+/// `within` keeps only the regions inside the given one.
+pub(crate) fn region_options(
+    org: &xinfang_domain::org::Org,
+    within: Option<&xinfang_domain::ids::RegionCode>,
+) -> Vec<Value> {
+    let mut regions: Vec<&xinfang_domain::org::Region> = org
+        .regions()
+        .filter(|r| within.is_none_or(|outer| r.code.is_within(outer)))
+        .collect();
+    regions.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
+    regions
+        .into_iter()
+        .map(|r| context! { code => r.code.to_string(), name => r.name.clone() })
+        .collect()
+}

@@ -531,3 +531,165 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     wide.close().await.unwrap();
     let _ = planted;
 }
+
+/// A phone, as chromium emulates one: a 390×844 viewport at twice the pixel density, touch, and a
+/// phone's user agent.
+async fn phone(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN"],
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true },
+                "userAgent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
+            },
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a headless chromium session")
+}
+
+/// Wait until the element, on whatever page is loaded by then, contains the text.
+async fn wait_contains(c: &Client, css: &str, expected: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && e.text().await.is_ok_and(|t| t.contains(expected))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css} never contained {expected:?}");
+}
+
+async fn choose(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// On a phone: a petitioner files a petition with a photo, keeps the 查询码, follows it until it is
+/// answered, rates both the bureau and the responsible unit, and asks for 复查.
+#[tokio::test]
+async fn a_petition_filed_followed_rated_and_reviewed_on_a_phone() {
+    let app = spawn_app().await;
+    let driver = chromedriver().await;
+    let c = phone(&driver).await;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("收费单.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+
+    c.goto(&app.url("/portal")).await.unwrap();
+    assert_fits(&c, "门户首页").await;
+    shot(&c, "portal-home").await;
+    click(&c, "a.button.primary").await;
+    c.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#full_text"))
+        .await
+        .unwrap();
+    assert_fits(&c, "我要信访").await;
+    fill(&c, "#name", "李秀英").await;
+    fill(&c, "#phone", "13900139000").await;
+    choose(&c, "#purpose", "demand").await;
+    choose(&c, "#domain", "城乡建设/物业").await;
+    choose(&c, "#region", "330102").await;
+    fill(&c, "#place", "望江街道某小区").await;
+    fill(
+        &c,
+        "#full_text",
+        "小区物业公司按每平方米三元收取物业费，超出备案标准。",
+    )
+    .await;
+    fill(&c, "#demands", "要求按备案标准收费并退还多收部分").await;
+    c.find(Locator::Css("#attachment"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    shot(&c, "portal-file").await;
+    click(&c, "input[name=consent]").await;
+    click(&c, "form button[type=submit]").await;
+
+    let code = text_of(&c, "#query-code").await;
+    let secret = text_of(&c, "#secret").await;
+    assert_eq!(code.len(), 12);
+    assert_fits(&c, "提交成功").await;
+    shot(&c, "portal-filed").await;
+    click(&c, "form button[type=submit]").await;
+    wait_text(&c, "#status", "待分流").await;
+    let matter = text_of(&c, "#matter").await;
+
+    let dispatcher = token(&app, Role::Dispatcher, DISTRICT_BUREAU).await;
+    let handler = token(&app, Role::Handler, DISTRICT_HOUSING).await;
+    let actions = format!("/api/v1/matters/{matter}/actions");
+    let detail = expect(
+        bearer_get(&app, &format!("/api/v1/matters/{matter}"), &dispatcher).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        detail["contacts"][0]["attachments"][0]["media_type"],
+        "image/png"
+    );
+    for (who, body) in [
+        (
+            &dispatcher,
+            json!({"action": "triage", "decision": "assign", "to": DISTRICT_HOUSING}),
+        ),
+        (&handler, json!({"action": "accept"})),
+        (
+            &handler,
+            json!({"action": "answer", "outcome": "supported", "opinion": "经核查，已责成物业公司按备案标准收费，并于三十日内退还多收部分。"}),
+        ),
+    ] {
+        expect(bearer_post(&app, &actions, who, &body).await, 200).await;
+    }
+
+    // Later, from the tracking page, as typed by hand.
+    c.goto(&app.url("/portal/track")).await.unwrap();
+    fill(&c, "#code", &code.to_lowercase()).await;
+    fill(&c, "#secret", &secret).await;
+    click(&c, "form button[type=submit]").await;
+    wait_text(&c, "#status", "已办结").await;
+    assert!(text_of(&c, "#answer").await.contains("退还多收部分"));
+    assert_fits(&c, "办理进展").await;
+    shot(&c, "portal-progress").await;
+    for (target, rating, label) in [
+        ("bureau", "satisfied", "您的评价：满意"),
+        (
+            "responsible_unit",
+            "basically_satisfied",
+            "您的评价：基本满意",
+        ),
+    ] {
+        let form = format!("#ratings form:has(input[name=target][value={target}])");
+        click(&c, &format!("{form} input[value={rating}]")).await;
+        click(&c, &format!("{form} button[type=submit]")).await;
+        wait_contains(&c, "#ratings", label).await;
+    }
+    assert_eq!(text_of(&c, ".done").await, "评价已提交，感谢您的评价");
+    choose(&c, "#authority", "dist-gov").await;
+    click(&c, "#review button[type=submit]").await;
+    wait_text(&c, "#status", "复查中").await;
+    assert_fits(&c, "申请复查后").await;
+    shot(&c, "portal-review").await;
+
+    let detail = expect(
+        bearer_get(&app, &format!("/api/v1/matters/{matter}"), &dispatcher).await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["state"]["evaluations"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["state"]["reviews"][0]["authority"], "dist-gov");
+    c.close().await.unwrap();
+}

@@ -9,6 +9,7 @@ mod documents;
 mod hotspots;
 mod interchange;
 mod matters;
+mod portal;
 mod reports;
 mod search;
 mod shared_database;
