@@ -57,6 +57,10 @@ pub struct DocumentItem {
     /// The 查询码 of a receipt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_code: Option<String>,
+    /// The 查询密码 that opens the receipt's petition in the portal with its 查询码: in the answer to
+    /// issuing a receipt only, once; only its hash is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portal_secret: Option<String>,
 }
 
 fn item(n: usize, d: &IssuedDocument) -> DocumentItem {
@@ -69,6 +73,7 @@ fn item(n: usize, d: &IssuedDocument) -> DocumentItem {
         issuer: d.issuer_name.clone(),
         issued_on: d.issued_on.to_string(),
         query_code: d.query_code.clone(),
+        portal_secret: None,
     }
 }
 
@@ -140,12 +145,30 @@ pub async fn issue(
         },
         query_code: (kind == DocumentKind::Receipt).then(query_code),
     };
+    // A receipt's petition can be followed in the portal: its access is written before the receipt
+    // and taken back if the receipt is refused, so no receipt lacks one.
+    let portal = match (&request.query_code, &request.about) {
+        (Some(code), Some(contact)) => {
+            let secret = xinfang_store::portal::portal_secret();
+            let access = xinfang_store::portal::PortalAccess {
+                matter: matter.id.to_string(),
+                contact: contact.clone(),
+            };
+            state
+                .ledger
+                .store()
+                .add_portal_access(code, &access, secret.clone(), Utc::now().timestamp_millis())
+                .await?;
+            Some((code.clone(), secret))
+        }
+        _ => None,
+    };
     let audit = auth.audit(
         "issue_document",
         matter.id.as_str(),
         kind.label().to_owned(),
     );
-    state
+    let issued = state
         .ledger
         .execute_audited(
             principal,
@@ -156,7 +179,13 @@ pub async fn issue(
             }),
             audit,
         )
-        .await?;
+        .await;
+    if let Err(e) = issued {
+        if let Some((code, _)) = &portal {
+            state.ledger.store().remove_portal_access(code).await?;
+        }
+        return Err(e.into());
+    }
     let after = state
         .ledger
         .matter(&matter.id)
@@ -165,6 +194,7 @@ pub async fn issue(
     let issued = after.documents.last().ok_or(ApiError::NotFound)?;
     let mut shown = item(after.documents.len(), issued);
     shown.title = redacted(issued, access::identity_view(principal, &after, &org)).title;
+    shown.portal_secret = portal.map(|(_, secret)| secret);
     Ok((StatusCode::CREATED, Json(shown)).into_response())
 }
 

@@ -330,14 +330,13 @@ pub(crate) async fn count(
     params: &ListParams,
 ) -> Result<(i64, bool), ApiError> {
     may_read_matters(principal)?;
-    let mut query = query_of(
+    let query = query_of(
         params,
         org.unit_path(&principal.unit),
         org,
         china_date(Utc::now()),
     )?;
-    query.limit = 1;
-    let (_, total) = state.ledger.store().list_matters(&query).await?;
+    let total = state.ledger.store().count_matters(&query).await?;
     Ok((total.count, total.exact))
 }
 

@@ -150,93 +150,8 @@ impl Store {
     /// A page of matters matching the query, and how many match in all.
     pub async fn list_matters(&self, q: &MatterQuery) -> Result<(Vec<MatterListRow>, Total)> {
         let mut conn = self.pool.acquire().await?;
-        let mut w = Where::default();
-        for path in [&q.scope, &q.unit].into_iter().flatten() {
-            let (lo, hi) = path_range(path);
-            // A unit holding few matters: collect them first. A unit holding many (a city bureau holds
-            // nearly all): walk the matters in the order asked and check each one's holders, so a page
-            // costs a page, not the whole city.
-            let held: i64 = sqlx::query(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matter_units \
-                 WHERE unit_path >= $1 AND unit_path < $2 LIMIT $3) AS held",
-            )
-            .bind(lo.clone())
-            .bind(hi.clone())
-            .bind(FEW_HELD)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("n")?;
-            if held < FEW_HELD {
-                w.add(
-                    "id IN (SELECT matter_id FROM matter_units WHERE unit_path >= ? AND unit_path < ?)",
-                    [lo, hi],
-                );
-            } else {
-                // The bureau is a holder of every matter and its path is in the row: for a bureau's
-                // users that settles most rows without looking further.
-                w.add(
-                    "((bureau_path >= ? AND bureau_path < ?) OR EXISTS (SELECT 1 FROM matter_units mu \
-                     WHERE mu.matter_id = matters.id AND mu.unit_path >= ? AND mu.unit_path < ?))",
-                    [lo.clone(), hi.clone(), lo, hi],
-                );
-            }
-        }
-        if !q.statuses.is_empty() {
-            let marks = vec!["?"; q.statuses.len()].join(", ");
-            w.add(&format!("status IN ({marks})"), q.statuses.clone());
-        }
-        if let Some(v) = &q.channel {
-            w.add("channel = ?", [v.clone()]);
-        }
-        if let Some(v) = &q.purpose {
-            w.add("purpose = ?", [v.clone()]);
-        }
-        if let Some(v) = &q.domain {
-            w.add(
-                "(domain = ? OR domain LIKE ? ESCAPE '\\')",
-                [v.clone(), format!("{}/%", like_escaped(v))],
-            );
-        }
-        if let Some(v) = &q.region {
-            // Codes are padded with zeros: 330106 is inside 330100 and 330000.
-            let prefix = v.trim_end_matches("00");
-            w.add(
-                "region LIKE ? ESCAPE '\\'",
-                [format!("{}%", like_escaped(prefix))],
-            );
-        }
-        if let Some(d) = q.due_from {
-            w.add("next_due >= ?", [d.to_string()]);
-        }
-        if let Some(d) = q.due_to {
-            w.add("next_due <= ?", [d.to_string()]);
-        }
-        if q.sort == MatterSort::NextDue {
-            w.add("next_due IS NOT NULL", []);
-        }
-        if let Some(d) = q.overdue_on {
-            w.add("next_due < ?", [d.to_string()]);
-        }
-        if let Some(d) = q.received_from {
-            w.add("received_on >= ?", [d.to_string()]);
-        }
-        if let Some(d) = q.received_to {
-            w.add("received_on <= ?", [d.to_string()]);
-        }
-        for flag in &q.flags {
-            w.add(
-                "id IN (SELECT matter_id FROM matter_flags WHERE flag = ?)",
-                [flag.clone()],
-            );
-        }
-        if let Some(text) = &q.text {
-            for word in text.split_whitespace() {
-                w.add(
-                    "summary LIKE ? ESCAPE '\\'",
-                    [format!("%{}%", like_escaped(word))],
-                );
-            }
-        }
+        let w = matter_filter(&mut conn, q).await?;
+        let total = count_where(&mut conn, &w).await?;
         let filter = w.sql();
         let direction = if q.descending { "DESC" } else { "ASC" };
         // Each order has an index giving exactly it, ties broken by id (migration 0004).
@@ -246,18 +161,6 @@ impl Store {
             MatterSort::Changed => "changed_seq",
         };
 
-        let mut count = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matters {filter} LIMIT {}) AS hits",
-            COUNT_CAP + 1
-        )));
-        for t in &w.texts {
-            count = count.bind(t.clone());
-        }
-        let counted: i64 = count.fetch_one(&mut *conn).await?.try_get("n")?;
-        let total = Total {
-            count: counted.min(COUNT_CAP),
-            exact: counted <= COUNT_CAP,
-        };
         let sql = format!(
             "SELECT id, status, bureau, handler, purpose, domain, region, received_on, next_due, \
              opened_ms, changed_seq, summary, channel, flags, target_unit, petitioner, persons, \
@@ -379,6 +282,124 @@ impl Store {
         .await?;
         rows.iter().map(crate::log::event_from_row).collect()
     }
+}
+
+impl Store {
+    /// How many matters match, up to [`COUNT_CAP`], without reading any: for to-do counts, which need
+    /// no page (a page sorted by date over a common flag can cost more than the count).
+    pub async fn count_matters(&self, q: &MatterQuery) -> Result<Total> {
+        let mut conn = self.pool.acquire().await?;
+        let w = matter_filter(&mut conn, q).await?;
+        count_where(&mut conn, &w).await
+    }
+}
+
+/// The WHERE clause of a list query: scope, then filters.
+async fn matter_filter(conn: &mut sqlx::AnyConnection, q: &MatterQuery) -> Result<Where> {
+    let mut w = Where::default();
+    for path in [&q.scope, &q.unit].into_iter().flatten() {
+        let (lo, hi) = path_range(path);
+        // A unit holding few matters: collect them first. A unit holding many (a city bureau holds
+        // nearly all): walk the matters in the order asked and check each one's holders, so a page
+        // costs a page, not the whole city.
+        let held: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matter_units \
+                 WHERE unit_path >= $1 AND unit_path < $2 LIMIT $3) AS held",
+        )
+        .bind(lo.clone())
+        .bind(hi.clone())
+        .bind(FEW_HELD)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+        if held < FEW_HELD {
+            w.add(
+                "id IN (SELECT matter_id FROM matter_units WHERE unit_path >= ? AND unit_path < ?)",
+                [lo, hi],
+            );
+        } else {
+            // The bureau is a holder of every matter and its path is in the row: for a bureau's
+            // users that settles most rows without looking further.
+            w.add(
+                "((bureau_path >= ? AND bureau_path < ?) OR EXISTS (SELECT 1 FROM matter_units mu \
+                     WHERE mu.matter_id = matters.id AND mu.unit_path >= ? AND mu.unit_path < ?))",
+                [lo.clone(), hi.clone(), lo, hi],
+            );
+        }
+    }
+    if !q.statuses.is_empty() {
+        let marks = vec!["?"; q.statuses.len()].join(", ");
+        w.add(&format!("status IN ({marks})"), q.statuses.clone());
+    }
+    if let Some(v) = &q.channel {
+        w.add("channel = ?", [v.clone()]);
+    }
+    if let Some(v) = &q.purpose {
+        w.add("purpose = ?", [v.clone()]);
+    }
+    if let Some(v) = &q.domain {
+        w.add(
+            "(domain = ? OR domain LIKE ? ESCAPE '\\')",
+            [v.clone(), format!("{}/%", like_escaped(v))],
+        );
+    }
+    if let Some(v) = &q.region {
+        // Codes are padded with zeros: 330106 is inside 330100 and 330000.
+        let prefix = v.trim_end_matches("00");
+        w.add(
+            "region LIKE ? ESCAPE '\\'",
+            [format!("{}%", like_escaped(prefix))],
+        );
+    }
+    if let Some(d) = q.due_from {
+        w.add("next_due >= ?", [d.to_string()]);
+    }
+    if let Some(d) = q.due_to {
+        w.add("next_due <= ?", [d.to_string()]);
+    }
+    if q.sort == MatterSort::NextDue {
+        w.add("next_due IS NOT NULL", []);
+    }
+    if let Some(d) = q.overdue_on {
+        w.add("next_due < ?", [d.to_string()]);
+    }
+    if let Some(d) = q.received_from {
+        w.add("received_on >= ?", [d.to_string()]);
+    }
+    if let Some(d) = q.received_to {
+        w.add("received_on <= ?", [d.to_string()]);
+    }
+    for flag in &q.flags {
+        w.add(
+            "id IN (SELECT matter_id FROM matter_flags WHERE flag = ?)",
+            [flag.clone()],
+        );
+    }
+    if let Some(text) = &q.text {
+        for word in text.split_whitespace() {
+            w.add(
+                "summary LIKE ? ESCAPE '\\'",
+                [format!("%{}%", like_escaped(word))],
+            );
+        }
+    }
+    Ok(w)
+}
+
+async fn count_where(conn: &mut sqlx::AnyConnection, w: &Where) -> Result<Total> {
+    let mut count = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM matters {} LIMIT {}) AS hits",
+        w.sql(),
+        COUNT_CAP + 1
+    )));
+    for t in &w.texts {
+        count = count.bind(t.clone());
+    }
+    let counted: i64 = count.fetch_one(&mut *conn).await?.try_get("n")?;
+    Ok(Total {
+        count: counted.min(COUNT_CAP),
+        exact: counted <= COUNT_CAP,
+    })
 }
 
 #[cfg(test)]

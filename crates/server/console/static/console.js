@@ -102,7 +102,7 @@ function actionForms() {
         kind: "receipt",
         about: receipt.dataset.contact,
       });
-      if (answer.ok) window.location.href = `/matters/${encodeURIComponent(matter)}/receipt?n=${answer.body.n}`;
+      if (answer.ok) window.location.href = receiptPage(matter, answer.body);
       else alert(answer.body?.message || "出具回执失败");
     });
   }
@@ -434,7 +434,7 @@ function registration() {
     const { matter, contact: contactId } = answer.body;
     const receipt = await api("POST", `/api/v1/matters/${encodeURIComponent(matter)}/documents`, { kind: "receipt", about: contactId });
     window.location.href = receipt.ok
-      ? `/matters/${encodeURIComponent(matter)}/receipt?n=${receipt.body.n}`
+      ? receiptPage(matter, receipt.body)
       : `/matters/${encodeURIComponent(matter)}`;
   });
 }
@@ -553,6 +553,7 @@ function templates() {
 
 document.addEventListener("DOMContentLoaded", () => {
   signIn();
+  receiptSecret();
   accountForms();
   actionForms();
   savedViews();
@@ -561,3 +562,19 @@ document.addEventListener("DOMContentLoaded", () => {
   templates();
   accounts();
 });
+
+// The receipt's 查询密码 exists only in the answer to issuing it: it travels to the receipt page in the
+// fragment, which browsers never send to a server, and is taken out of the address once shown.
+function receiptPage(matter, issued) {
+  const secret = issued.portal_secret ? `#secret=${encodeURIComponent(issued.portal_secret)}` : "";
+  return `/matters/${encodeURIComponent(matter)}/receipt?n=${issued.n}${secret}`;
+}
+
+function receiptSecret() {
+  const line = document.getElementById("portal-secret-line");
+  const secret = new URLSearchParams(window.location.hash.slice(1)).get("secret");
+  if (!line || !secret) return;
+  document.getElementById("portal-secret").textContent = secret;
+  line.hidden = false;
+  history.replaceState(null, "", window.location.pathname + window.location.search);
+}

@@ -345,8 +345,12 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
     click(&c, "#register-submit").await;
     let code = text_of(&c, "#query-code").await;
     assert_eq!(code.chars().count(), 12, "a 查询码: {code}");
+    // The receipt also shows its 查询密码, once: it is gone from the address after it is shown.
+    let secret = text_when_shown(&c, "#portal-secret").await;
+    assert_eq!(secret.chars().count(), 8, "a 查询密码: {secret}");
     shot(&c, "receipt").await;
     let url = c.current_url().await.unwrap();
+    assert_eq!(url.fragment(), None, "{url}");
     let matter = url
         .path()
         .trim_start_matches("/matters/")
@@ -363,6 +367,14 @@ async fn a_visit_from_registration_to_rating_in_the_browser() {
         1,
         "the rejected suggestion is recorded"
     );
+    let portal = app
+        .ledger
+        .store()
+        .open_portal_access(&code, &secret)
+        .await
+        .unwrap()
+        .expect("the printed 查询码 and 查询密码 open the petition in the portal");
+    assert_eq!(portal.matter, matter);
     sign_out(&c).await;
 
     // Twenty days after receipt its triage is overdue: the supervisor sees it.

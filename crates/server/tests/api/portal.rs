@@ -377,3 +377,51 @@ async fn oversized_uploads_foreign_files_and_scripts_are_met_safely() {
     assert_eq!(status, 429, "{page}");
     assert!(page.contains("尝试次数过多"), "{page}");
 }
+
+#[tokio::test]
+async fn a_receipt_printed_at_the_desk_opens_the_petition_in_the_portal() {
+    let app = spawn_app().await;
+    let registrar = token(&app, Role::Registrar, DISTRICT_BUREAU).await;
+    let registered = expect(
+        bearer_post(
+            &app,
+            "/api/v1/matters",
+            &registrar,
+            &json!({ "contact": contact_json("来访反映拖欠工资") }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let matter = registered["matter"].as_str().unwrap();
+    let receipt = expect(
+        bearer_post(
+            &app,
+            &format!("/api/v1/matters/{matter}/documents"),
+            &registrar,
+            &json!({"kind": "receipt", "about": registered["contact"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let code = receipt["query_code"].as_str().unwrap();
+    let secret = receipt["portal_secret"].as_str().unwrap();
+    let (status, page) = track(&app, code, secret).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(by_id(&page, "matter"), matter);
+    assert!(page.contains("信访事项登记回执"), "{page}");
+    // The secret is shown once: the list of documents never repeats it.
+    let listed = expect(
+        bearer_get(
+            &app,
+            &format!("/api/v1/matters/{matter}/documents"),
+            &registrar,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed[0]["query_code"], code);
+    assert!(listed[0].get("portal_secret").is_none(), "{listed}");
+}
