@@ -197,27 +197,13 @@ async fn stylesheet() -> Response {
 /// domain tree.
 async fn file_form(State(state): State<AppState>) -> PortalResult {
     let org = state.ledger.org().await?;
-    let mut regions: Vec<_> = org
-        .regions()
-        .filter(|r| org.bureau_of_region(&r.code).is_some())
-        .collect();
-    regions.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
-    let regions: Vec<Value> = regions
-        .into_iter()
-        .map(|r| context! { code => r.code.to_string(), name => r.name.clone() })
-        .collect();
+    // Only places whose petitions some bureau receives.
+    let regions = crate::console::region_options(&org, |r| org.bureau_of_region(&r.code).is_some());
     let purposes: Vec<Value> = Purpose::ALL
         .iter()
         .map(|p| context! { code => code(p), label => p.label() })
         .collect();
-    let domains: Vec<Value> = state
-        .ledger
-        .rules()
-        .domains
-        .domains
-        .iter()
-        .map(|d| context! { name => d.name.clone(), children => d.children.clone() })
-        .collect();
+    let domains = crate::console::domain_options(state.ledger.rules());
     Ok(page(
         "file.html",
         context! { regions => regions, purposes => purposes, domains => domains },

@@ -106,7 +106,7 @@ pub(crate) async fn page(State(state): State<AppState>, Viewer(auth): Viewer) ->
     let own_region = org.unit(&principal.unit).map(|u| u.region.clone());
     // An administrator whose unit is unknown sees no region rather than all of them.
     let regions = match &own_region {
-        Some(own) => super::region_options(&org, Some(own)),
+        Some(own) => super::region_options(&org, |r| r.code.is_within(own)),
         None => Vec::new(),
     };
     let kinds: Vec<Value> = xinfang_domain::org::UnitKind::ALL

@@ -552,15 +552,8 @@ pub(crate) async fn receipt(
 pub(crate) async fn register(State(state): State<AppState>, Viewer(auth): Viewer) -> PageResult {
     super::may_open(&auth, "/register")?;
     let org = &auth.org;
-    let regions = super::region_options(org, None);
-    let domains: Vec<Value> = state
-        .ledger
-        .rules()
-        .domains
-        .domains
-        .iter()
-        .map(|d| context! { name => d.name.clone(), children => d.children.clone() })
-        .collect();
+    let regions = super::region_options(org, |_| true);
+    let domains = super::domain_options(state.ledger.rules());
     let units: Vec<Value> = org
         .units()
         .map(|u| context! { id => u.id.to_string(), name => u.name.clone() })

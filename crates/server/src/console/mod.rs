@@ -259,19 +259,26 @@ pub(crate) fn ser<T: serde::Serialize>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
-/// The regions for a `<select>`, ordered by code so that a county follows its city;
-/// `within` keeps only the regions inside the given one.
+/// The regions for a `<select>`, ordered by code so that a county follows its city; `keep` says which.
 pub(crate) fn region_options(
     org: &xinfang_domain::org::Org,
-    within: Option<&xinfang_domain::ids::RegionCode>,
+    keep: impl Fn(&xinfang_domain::org::Region) -> bool,
 ) -> Vec<Value> {
-    let mut regions: Vec<&xinfang_domain::org::Region> = org
-        .regions()
-        .filter(|r| within.is_none_or(|outer| r.code.is_within(outer)))
-        .collect();
+    let mut regions: Vec<&xinfang_domain::org::Region> =
+        org.regions().filter(|r| keep(r)).collect();
     regions.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
     regions
         .into_iter()
         .map(|r| context! { code => r.code.to_string(), name => r.name.clone() })
+        .collect()
+}
+
+/// The domain tree for a `<select>` with its second levels grouped under the first.
+pub(crate) fn domain_options(rules: &xinfang_domain::rules::Rules) -> Vec<Value> {
+    rules
+        .domains
+        .domains
+        .iter()
+        .map(|d| context! { name => d.name.clone(), children => d.children.clone() })
         .collect()
 }
