@@ -538,11 +538,7 @@ impl Key {
 
 /// The petition a key opens. Past the failure limits nothing is checked at all, and every wrong key
 /// reads the same, so trying codes teaches nothing.
-async fn open(
-    state: &AppState,
-    key: &Key,
-    address: &str,
-) -> Result<(PortalAccess, String), PortalError> {
+async fn open(state: &AppState, key: &Key, address: &str) -> Result<PortalAccess, PortalError> {
     let (code, secret) = key.normalized();
     if code.is_empty() || secret.is_empty() {
         return Err(bad("code", "请填写查询码和查询密码"));
@@ -565,7 +561,7 @@ async fn open(
         .open_portal_access(&code, &secret)
         .await?
     {
-        Some(access) => Ok((access, code)),
+        Some(access) => Ok(access),
         None => {
             state
                 .ledger
@@ -634,7 +630,7 @@ async fn track(
 ) -> PortalResult {
     let Form(key) = form.map_err(|_| bad("code", "请填写查询码和查询密码"))?;
     let address = peer.ip().to_string();
-    let (access, _) = open(&state, &key, &address).await?;
+    let access = open(&state, &key, &address).await?;
     progress_page(&state, &access, &key, &address, None).await
 }
 
@@ -655,8 +651,6 @@ async fn rate(
     form: Result<Form<RateForm>, axum::extract::rejection::FormRejection>,
 ) -> PortalResult {
     let Form(form) = form.map_err(|_| bad("rating", "请选择评价"))?;
-    let address = peer.ip().to_string();
-    let (access, _) = open(&state, &form.key, &address).await?;
     let target: EvaluationTarget =
         from_code(&form.target).ok_or_else(|| bad("target", "请选择评价对象"))?;
     let rating: Rating = from_code(&form.rating).ok_or_else(|| bad("rating", "请选择评价"))?;
@@ -665,15 +659,8 @@ async fn rate(
         target,
         rating,
     };
-    act(&state, &access, &address, command, "portal_evaluate").await?;
-    progress_page(
-        &state,
-        &access,
-        &form.key,
-        &address,
-        Some("评价已提交，感谢您的评价"),
-    )
-    .await
+    let done = "评价已提交，感谢您的评价";
+    act(&state, peer, &form.key, command, "portal_evaluate", done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -691,30 +678,33 @@ async fn review(
     form: Result<Form<ReviewForm>, axum::extract::rejection::FormRejection>,
 ) -> PortalResult {
     let Form(form) = form.map_err(|_| bad("authority", "请选择复查（复核）机关"))?;
-    let address = peer.ip().to_string();
-    let (access, _) = open(&state, &form.key, &address).await?;
     let authority =
         UnitId::parse(&form.authority).map_err(|_| bad("authority", "请选择复查（复核）机关"))?;
     let command = |matter: MatterId| Command::RequestReview { matter, authority };
-    act(&state, &access, &address, command, "portal_request_review").await?;
-    progress_page(
+    let done = "申请已提交，请留意办理进展";
+    act(
         &state,
-        &access,
+        peer,
         &form.key,
-        &address,
-        Some("申请已提交，请留意办理进展"),
+        command,
+        "portal_request_review",
+        done,
     )
     .await
 }
 
-/// A petitioner's action on their own matter, through the workflow like any other.
+/// A petitioner's action on the matter their key opens, through the workflow like any other; then the
+/// progress page saying it was done.
 async fn act(
     state: &AppState,
-    access: &PortalAccess,
-    address: &str,
+    peer: SocketAddr,
+    key: &Key,
     command: impl FnOnce(MatterId) -> Command,
     action: &str,
-) -> Result<(), PortalError> {
+    done: &str,
+) -> PortalResult {
+    let address = peer.ip().to_string();
+    let access = open(state, key, &address).await?;
     let id = MatterId::parse(&access.matter).map_err(|_| ApiError::NotFound)?;
     let m = state.ledger.matter(&id).await?.ok_or(ApiError::NotFound)?;
     let principal = petitioner_at(m.bureau.clone());
@@ -723,11 +713,11 @@ async fn act(
         action,
         id.as_str(),
         access.contact.clone(),
-        address,
+        &address,
     );
     state
         .ledger
         .execute_audited(&principal, Utc::now(), Change::Matter(command(id)), entry)
         .await?;
-    Ok(())
+    progress_page(state, &access, key, &address, Some(done)).await
 }
