@@ -14,6 +14,7 @@ pub mod fixtures;
 pub mod ids;
 pub mod links;
 pub mod offers;
+pub mod open311;
 pub mod org;
 pub mod petition;
 pub mod portal;

@@ -80,6 +80,39 @@ fn peer_address(parts: &Parts) -> String {
         .unwrap_or_default()
 }
 
+/// The system an API token acts for: the bearer header's, or Open311's `api_key`.
+pub(crate) async fn token_auth(
+    state: &AppState,
+    secret: &str,
+    address: String,
+) -> Result<Auth, ApiError> {
+    let (token, org_seq) = state
+        .ledger
+        .store()
+        .use_token(secret, now_ms())
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let org = state.ledger.org_at(org_seq).await?;
+    // A token dies with the account it acts for.
+    if !org.user(&token.user).is_some_and(|u| u.active) {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(Auth {
+        principal: Principal {
+            user: UserId::parse(&format!("api:{}", token.id))
+                .map_err(|_| ApiError::Unauthenticated)?,
+            unit: token.unit,
+            roles: token.roles,
+        },
+        name: token.name,
+        must_change_password: false,
+        address,
+        org,
+        token: String::new(),
+        csrf: String::new(),
+    })
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
@@ -88,29 +121,7 @@ impl FromRequestParts<AppState> for Auth {
         let address = peer_address(parts);
         if let Some(secret) = bearer_token(&parts.headers) {
             // Systems send no cookies, so there is no cross-site request to guard against.
-            let (token, org_seq) = store
-                .use_token(secret, now_ms())
-                .await?
-                .ok_or(ApiError::Unauthenticated)?;
-            let org = state.ledger.org_at(org_seq).await?;
-            // A token dies with the account it acts for.
-            if !org.user(&token.user).is_some_and(|u| u.active) {
-                return Err(ApiError::Unauthenticated);
-            }
-            return Ok(Auth {
-                principal: Principal {
-                    user: UserId::parse(&format!("api:{}", token.id))
-                        .map_err(|_| ApiError::Unauthenticated)?,
-                    unit: token.unit,
-                    roles: token.roles,
-                },
-                name: token.name,
-                must_change_password: false,
-                address,
-                org,
-                token: String::new(),
-                csrf: String::new(),
-            });
+            return token_auth(state, secret, address).await;
         }
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let session = store

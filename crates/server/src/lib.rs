@@ -14,6 +14,7 @@ mod health;
 mod hotspots;
 mod interchange;
 mod matters;
+mod open311;
 mod org;
 mod portal;
 pub mod reports;
@@ -178,6 +179,7 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(console::router())
         .merge(portal::router())
+        .merge(open311::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", api))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

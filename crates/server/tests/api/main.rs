@@ -9,6 +9,7 @@ mod documents;
 mod hotspots;
 mod interchange;
 mod matters;
+mod open311;
 mod portal;
 mod reports;
 mod search;
