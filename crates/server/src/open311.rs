@@ -300,6 +300,38 @@ fn query_params(
     Ok(Params::new(pairs))
 }
 
+/// What every GET names: the resource and format from the path, the parameters, the organisation it is
+/// read against and the jurisdiction asked for (checked, so an unknown one is 404 on every method).
+struct Asked<'a> {
+    name: &'a str,
+    format: Format,
+    params: Params,
+    org: std::sync::Arc<Org>,
+    jurisdiction: Option<RegionCode>,
+}
+
+async fn asked<'a>(
+    state: &AppState,
+    file: &'a str,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Asked<'a>, Open311Error> {
+    let (name, format) = split_file(file)?;
+    let params = query_params(format, query)?;
+    let org = state
+        .ledger
+        .org()
+        .await
+        .map_err(|e| Open311Error::from_api(format, e.into()))?;
+    let jurisdiction = jurisdiction(format, &org, &params)?;
+    Ok(Asked {
+        name,
+        format,
+        params,
+        org,
+        jurisdiction,
+    })
+}
+
 /// The region a jurisdiction_id names: one with a petition bureau of its own. Absent, the whole system
 /// answers (one jurisdiction, as the spec allows).
 fn jurisdiction(
@@ -429,14 +461,13 @@ async fn list(
     Path(file): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Open311Result {
-    let (stem, format) = split_file(&file)?;
-    let params = query_params(format, query)?;
-    let org = state
-        .ledger
-        .org()
-        .await
-        .map_err(|e| Open311Error::from_api(format, e.into()))?;
-    let jurisdiction = jurisdiction(format, &org, &params)?;
+    let Asked {
+        name: stem,
+        format,
+        params,
+        org,
+        jurisdiction,
+    } = asked(&state, &file, query).await?;
     match stem {
         "services" => ok(
             format,
@@ -512,14 +543,9 @@ async fn definition(
     Path(file): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Open311Result {
-    let (code, format) = split_file(&file)?;
-    let params = query_params(format, query)?;
-    let org = state
-        .ledger
-        .org()
-        .await
-        .map_err(|e| Open311Error::from_api(format, e.into()))?;
-    jurisdiction(format, &org, &params)?;
+    let Asked {
+        name: code, format, ..
+    } = asked(&state, &file, query).await?;
     let service = known_service(&state, format, code)?;
     ok(
         format,
@@ -748,14 +774,13 @@ async fn one_request(
     Path(file): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Open311Result {
-    let (id, format) = split_file(&file)?;
-    let params = query_params(format, query)?;
-    let org = state
-        .ledger
-        .org()
-        .await
-        .map_err(|e| Open311Error::from_api(format, e.into()))?;
-    let jurisdiction = jurisdiction(format, &org, &params)?;
+    let Asked {
+        name: id,
+        format,
+        org,
+        jurisdiction,
+        ..
+    } = asked(&state, &file, query).await?;
     let request = public_of(&state, format, &org, id)
         .await?
         .filter(|r| in_jurisdiction(&r.region, &jurisdiction))
@@ -775,14 +800,11 @@ async fn token(
     Path(file): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Open311Result {
-    let (token, format) = split_file(&file)?;
-    let params = query_params(format, query)?;
-    let org = state
-        .ledger
-        .org()
-        .await
-        .map_err(|e| Open311Error::from_api(format, e.into()))?;
-    jurisdiction(format, &org, &params)?;
+    let Asked {
+        name: token,
+        format,
+        ..
+    } = asked(&state, &file, query).await?;
     Err(Open311Error::not_found(
         format,
         format!(
